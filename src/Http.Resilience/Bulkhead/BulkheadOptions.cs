@@ -1,0 +1,25 @@
+namespace Http.Resilience;
+
+/// <summary>Options of the bulkhead layer: a concurrency limit per dependency.</summary>
+/// <remarks>
+/// Time spent waiting in the bulkhead queue counts against the request's deadline: a queued request waits at most the
+/// smaller of <see cref="MaxQueueWait"/> and the budget left.
+/// </remarks>
+public sealed class BulkheadOptions
+{
+    /// <summary>Gets or sets a value indicating whether the bulkhead is on.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Gets or sets the most requests allowed in flight to this dependency at once.</summary>
+    /// <value>The default value is 100. Must be at least 1. The connection pool must allow at least as many connections.</value>
+    public int MaxConcurrency { get; set; } = HttpResilienceDefaults.MaxConcurrency;
+
+    /// <summary>Gets or sets the most requests allowed to wait for a permit.</summary>
+    /// <value>The default value is 0: reject when full, do not queue. Must be zero or more.</value>
+    public int MaxQueue { get; set; } = HttpResilienceDefaults.MaxQueue;
+
+    /// <summary>Gets or sets the longest a queued request waits for a permit.</summary>
+    /// <value>The default value is <see cref="Timeout.InfiniteTimeSpan"/>: bounded by the budget left only. Otherwise must be positive and at most 1 day.</value>
+    public TimeSpan MaxQueueWait { get; set; } = Timeout.InfiniteTimeSpan;
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+
+namespace Http.Resilience;
+
+/// <summary>
+/// The outermost layer: takes one options snapshot, starts the request's budget and links the caller's token to it.
+/// </summary>
+/// <remarks>
+/// Every inner layer reads the budget from the <see cref="ResilienceContext"/> this handler puts in the request's options,
+/// and receives a token that fires when either the caller cancels or the budget is spent. The caller's token always wins:
+/// when it fired, its <see cref="OperationCanceledException"/> passes through untouched; when only the budget fired, the
+/// request fails with <see cref="DeadlineExceededException"/>.
+/// </remarks>
+internal sealed class DeadlineHandler : DelegatingHandler
+{
+    private readonly string _clientName;
+    private readonly IOptionsMonitor<HttpResilienceOptions> _optionsMonitor;
+    private readonly ClientResilienceState _state;
+    private readonly TimeProvider _timeProvider;
+
+    public DeadlineHandler(string clientName, IOptionsMonitor<HttpResilienceOptions> optionsMonitor, ClientResilienceState state, TimeProvider timeProvider)
+    {
+        _clientName = clientName;
+        _optionsMonitor = optionsMonitor;
+        _state = state;
+        _timeProvider = timeProvider;
+    }
+
+    /// <remarks>
+    /// The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> runs the same asynchronous chain and blocks on it,
+    /// rather than letting the default <see cref="DelegatingHandler"/> behaviour skip every layer.
+    /// </remarks>
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        => SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+
+        // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
+        // handler-construction failures, and a corrected configuration must recover on reload.
+        var options = _optionsMonitor.Get(_clientName);
+        var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
+        var context = new ResilienceContext(_clientName, options, _timeProvider, deadline, cancellationToken);
+        request.Options.Set(ResilienceContext.Key, context);
+
+        return TimeMath.IsInfinite(deadline)
+            ? base.SendAsync(request, cancellationToken)
+            : SendWithinDeadlineAsync(request, context, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendWithinDeadlineAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        using var budget = new CancellationTokenSource(context.Deadline, _timeProvider);
+        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
+        try
+        {
+            return await base.SendAsync(request, budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && budget.IsCancellationRequested)
+        {
+            throw context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Http.Resilience;
+
+/// <summary>
+/// Validates every field and the cross-field rules, with messages that name the client, the field and the rule.
+/// </summary>
+/// <remarks>
+/// Hand-written rather than DataAnnotations so that each message carries the client's name and the value it saw,
+/// and so that configuration strings that failed to bind are reported as validation failures.
+/// </remarks>
+internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResilienceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HttpResilienceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        var client = name ?? string.Empty;
+        void Fail(string field, string rule, object? value)
+            => errors.Add(string.Create(CultureInfo.InvariantCulture, $"HttpClient '{client}': HttpResilience option '{field}' {rule} (was '{value ?? "null"}')."));
+
+        if (options.ConfigurationErrors is { Count: > 0 } bindErrors)
+        {
+            foreach (var error in bindErrors)
+            {
+                errors.Add($"HttpClient '{client}': HttpResilience configuration could not be read: {error}");
+            }
+        }
+
+        CheckBudget(options.Deadline, nameof(HttpResilienceOptions.Deadline), Fail);
+        CheckBudget(options.AttemptTimeout, nameof(HttpResilienceOptions.AttemptTimeout), Fail);
+        if (!TimeMath.IsInfinite(options.AttemptTimeout) && !TimeMath.IsInfinite(options.Deadline) && options.AttemptTimeout > options.Deadline)
+        {
+            Fail(nameof(HttpResilienceOptions.AttemptTimeout), $"must not be greater than Deadline ('{options.Deadline}')", options.AttemptTimeout);
+        }
+
+        if (options.Retry is not { } retry)
+        {
+            Fail(nameof(HttpResilienceOptions.Retry), "must not be null", null);
+        }
+        else
+        {
+            if (retry.MaxRetries is < 0 or > HttpResilienceDefaults.MaxRetriesLimit)
+            {
+                Fail("Retry.MaxRetries", $"must be between 0 and {HttpResilienceDefaults.MaxRetriesLimit}", retry.MaxRetries);
+            }
+
+            CheckRange(retry.BaseDelay, "Retry.BaseDelay", Fail);
+            CheckRange(retry.MaxDelay, "Retry.MaxDelay", Fail);
+            if (retry.MaxDelay < retry.BaseDelay)
+            {
+                Fail("Retry.MaxDelay", $"must not be less than Retry.BaseDelay ('{retry.BaseDelay}')", retry.MaxDelay);
+            }
+
+            CheckRange(retry.MaxRetryAfter, "Retry.MaxRetryAfter", Fail);
+            if (retry.MaxRequestBufferBytes < 0)
+            {
+                Fail("Retry.MaxRequestBufferBytes", "must be zero or more", retry.MaxRequestBufferBytes);
+            }
+        }
+
+        if (options.CircuitBreaker is not { } circuit)
+        {
+            Fail(nameof(HttpResilienceOptions.CircuitBreaker), "must not be null", null);
+        }
+        else
+        {
+            if (!(circuit.FailureRatio > 0 && circuit.FailureRatio <= 1))
+            {
+                Fail("CircuitBreaker.FailureRatio", "must be greater than 0 and at most 1", circuit.FailureRatio);
+            }
+
+            if (circuit.MinimumThroughput < 1)
+            {
+                Fail("CircuitBreaker.MinimumThroughput", "must be at least 1", circuit.MinimumThroughput);
+            }
+
+            if (circuit.SamplingDuration < TimeSpan.FromSeconds(1) || circuit.SamplingDuration > HttpResilienceDefaults.MaxDuration)
+            {
+                Fail("CircuitBreaker.SamplingDuration", "must be between 1 second and 1 day", circuit.SamplingDuration);
+            }
+
+            CheckPositive(circuit.BreakDuration, "CircuitBreaker.BreakDuration", Fail);
+            if (circuit.SlowCallDuration is { } slow)
+            {
+                CheckPositive(slow, "CircuitBreaker.SlowCallDuration", Fail);
+            }
+        }
+
+        if (options.Bulkhead is not { } bulkhead)
+        {
+            Fail(nameof(HttpResilienceOptions.Bulkhead), "must not be null", null);
+        }
+        else
+        {
+            if (bulkhead.MaxConcurrency < 1)
+            {
+                Fail("Bulkhead.MaxConcurrency", "must be at least 1", bulkhead.MaxConcurrency);
+            }
+
+            if (bulkhead.MaxQueue < 0)
+            {
+                Fail("Bulkhead.MaxQueue", "must be zero or more", bulkhead.MaxQueue);
+            }
+
+            CheckBudget(bulkhead.MaxQueueWait, "Bulkhead.MaxQueueWait", Fail);
+        }
+
+        if (options.Idempotency is not { } idempotency)
+        {
+            Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);
+        }
+        else if (!IsHeaderName(idempotency.HeaderName))
+        {
+            Fail("Idempotency.HeaderName", "must be a valid HTTP header name (RFC 9110 token)", idempotency.HeaderName);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Positive and at most 1 day, or infinite.</summary>
+    private static void CheckBudget(TimeSpan value, string field, Action<string, string, object?> fail)
+    {
+        if (!TimeMath.IsInfinite(value))
+        {
+            CheckPositive(value, field, fail, orInfinite: true);
+        }
+    }
+
+    private static void CheckPositive(TimeSpan value, string field, Action<string, string, object?> fail, bool orInfinite = false)
+    {
+        if (value <= TimeSpan.Zero || value > HttpResilienceDefaults.MaxDuration)
+        {
+            fail(field, orInfinite ? "must be positive and at most 1 day, or Timeout.InfiniteTimeSpan" : "must be positive and at most 1 day", value);
+        }
+    }
+
+    private static void CheckRange(TimeSpan value, string field, Action<string, string, object?> fail)
+    {
+        if (value < TimeSpan.Zero || value > HttpResilienceDefaults.MaxDuration)
+        {
+            fail(field, "must be between zero and 1 day", value);
+        }
+    }
+
+    private static bool IsHeaderName(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+            var ok = char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

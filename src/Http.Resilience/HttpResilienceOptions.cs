@@ -1,0 +1,51 @@
+namespace Http.Resilience;
+
+/// <summary>
+/// Options for the resilience chain of one named or typed <see cref="HttpClient"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The chain, outermost to innermost: deadline, idempotency key, bulkhead, circuit breaker, retry,
+/// attempt timeout, then the primary handler. The deadline starts when a request enters the chain and
+/// is shared by every layer: the bulkhead never queues past it, the retry never waits past it, and each
+/// attempt is bounded by the smaller of <see cref="AttemptTimeout"/> and the budget left.
+/// </para>
+/// <para>
+/// Options are read once per logical request from <c>IOptionsMonitor&lt;HttpResilienceOptions&gt;</c>
+/// under the client's name, so a reloaded configuration applies to the next request.
+/// <see cref="Timeout.InfiniteTimeSpan"/> is accepted for <see cref="Deadline"/> and
+/// <see cref="AttemptTimeout"/> and means "no bound".
+/// </para>
+/// </remarks>
+public sealed class HttpResilienceOptions
+{
+    /// <summary>Gets or sets the budget of one logical request: bulkhead queueing, every attempt and every backoff.</summary>
+    /// <value>The default value is 10 seconds. Must be positive and at most 1 day, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    /// <remarks>
+    /// When the budget is spent before a usable response the request fails with <see cref="DeadlineExceededException"/>.
+    /// The budget covers the handler chain up to the response headers; reading the body afterwards is the caller's
+    /// (use a <see cref="CancellationToken"/> for it). A finite <see cref="HttpClient.Timeout"/> set by the user,
+    /// other than the 100 second default, shortens the budget to that value.
+    /// </remarks>
+    public TimeSpan Deadline { get; set; } = HttpResilienceDefaults.Deadline;
+
+    /// <summary>Gets or sets the timeout of one attempt.</summary>
+    /// <value>The default value is 2 seconds. Must be positive, at most 1 day and not greater than <see cref="Deadline"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    /// <remarks>The effective timeout of each attempt is the smaller of this value and the budget left. A timed-out attempt is a transient failure.</remarks>
+    public TimeSpan AttemptTimeout { get; set; } = HttpResilienceDefaults.AttemptTimeout;
+
+    /// <summary>Gets or sets the retry options.</summary>
+    public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Gets or sets the circuit breaker options.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Gets or sets the bulkhead (concurrency limit) options.</summary>
+    public BulkheadOptions Bulkhead { get; set; } = new();
+
+    /// <summary>Gets or sets the idempotency key options.</summary>
+    public IdempotencyOptions Idempotency { get; set; } = new();
+
+    /// <summary>Configuration errors met while binding; reported by validation, never thrown by the binder.</summary>
+    internal List<string>? ConfigurationErrors { get; set; }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Runtime.ExceptionServices;
+
+namespace Http.Resilience;
+
+/// <summary>
+/// Re-sends transient and throttled failures with exponential backoff and full jitter, within the request's budget.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Only requests that may be sent twice are retried: idempotent methods, and others (POST, PATCH) only with an
+/// idempotency key. A body that cannot be replayed means one attempt only.
+/// </para>
+/// <para>
+/// Before each retry the delay (Retry-After on 429/503 when valid, else the jittered backoff) is checked against the budget
+/// left: a delay that does not fit ends the retries at once and the last outcome is returned: the response as it came,
+/// or the last attempt's exception rethrown. Discarded responses are disposed so their connections return to the pool.
+/// </para>
+/// </remarks>
+internal sealed class RetryHandler : DelegatingHandler
+{
+    private readonly ResilienceRegistry _registry;
+
+    public RetryHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        if (context is null || context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))
+        {
+            return SendOnceAsync(request, context, cancellationToken);
+        }
+
+        return SendWithRetriesAsync(request, context, cancellationToken);
+    }
+
+    private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, ResilienceContext? context, CancellationToken cancellationToken)
+    {
+        if (context is not null)
+        {
+            context.Attempts++;
+        }
+
+        return base.SendAsync(request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendWithRetriesAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        var options = context.Options.Retry;
+        if (!await RequestContentReplay.TryMakeReplayableAsync(request.Content, options.MaxRequestBufferBytes, cancellationToken).ConfigureAwait(false))
+        {
+            return await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var retry = 0; ; retry++)
+        {
+            HttpResponseMessage? response = null;
+            ExceptionDispatchInfo? failure = null;
+            context.Attempts++;
+            try
+            {
+                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (OutcomeClassifier.IsTransient(ex))
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+
+            if (response is not null && OutcomeClassifier.Classify(response) is OutcomeKind.Success or OutcomeKind.Permanent)
+            {
+                return response;
+            }
+
+            if (retry >= options.MaxRetries || cancellationToken.IsCancellationRequested)
+            {
+                return ReturnOrThrow(response, failure);
+            }
+
+            TimeSpan delay;
+            if (response is { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } &&
+                RetryAfterParser.TryGetDelay(response, context.TimeProvider.GetUtcNow(), out var retryAfter))
+            {
+                // The server asked for a wait. One we will not make (too long, or past the budget) ends the retries:
+                // retrying sooner would be rude and futile.
+                if (retryAfter > options.MaxRetryAfter)
+                {
+                    return response;
+                }
+
+                delay = retryAfter;
+            }
+            else
+            {
+                delay = RetryBackoff.Compute(retry, options.BaseDelay, options.MaxDelay, _registry.Jitter());
+            }
+
+            if (!context.HasTimeFor(delay))
+            {
+                return ReturnOrThrow(response, failure);
+            }
+
+            response?.Dispose();
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, context.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static HttpResponseMessage ReturnOrThrow(HttpResponseMessage? response, ExceptionDispatchInfo? failure)
+    {
+        if (response is null)
+        {
+            failure!.Throw();
+        }
+
+        return response;
+    }
+}

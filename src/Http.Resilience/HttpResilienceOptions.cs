@@ -5,8 +5,8 @@ namespace Http.Resilience;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, idempotency key, bulkhead, circuit breaker, retry,
-/// attempt timeout, then the primary handler. The deadline starts when a request enters the chain and
+/// The chain, outermost to innermost: deadline, idempotency key, rate limit (optional), bulkhead, circuit breaker,
+/// retry, attempt timeout, then the primary handler. The deadline starts when a request enters the chain and
 /// is shared by every layer: the bulkhead never queues past it, the retry never waits past it, and each
 /// attempt is bounded by the smaller of <see cref="AttemptTimeout"/> and the budget left.
 /// </para>
@@ -42,6 +42,9 @@ public sealed class HttpResilienceOptions
 
     /// <summary>Gets or sets the bulkhead (concurrency limit) options.</summary>
     public BulkheadOptions Bulkhead { get; set; } = new();
+
+    /// <summary>Gets or sets the optional outbound rate limit options (off by default).</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>Gets or sets the idempotency key options.</summary>
     public IdempotencyOptions Idempotency { get; set; } = new();

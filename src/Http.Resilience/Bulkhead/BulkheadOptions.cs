@@ -3,7 +3,10 @@ namespace Http.Resilience;
 /// <summary>Options of the bulkhead layer: a concurrency limit per dependency.</summary>
 /// <remarks>
 /// Time spent waiting in the bulkhead queue counts against the request's deadline: a queued request waits at most the
-/// smaller of <see cref="MaxQueueWait"/> and the budget left.
+/// smaller of <see cref="MaxQueueWait"/> and the budget left, then fails with <see cref="BulkheadRejectedException"/>.
+/// Each client has its own bulkhead, so a saturated dependency never delays another client. The connection pool must hold
+/// at least <see cref="MaxConcurrency"/> connections (seed, Trap 3): when the primary handler allows fewer connections per
+/// server, a warning is logged once per client when its handler is built.
 /// </remarks>
 public sealed class BulkheadOptions
 {
@@ -22,4 +25,8 @@ public sealed class BulkheadOptions
     /// <summary>Gets or sets the longest a queued request waits for a permit.</summary>
     /// <value>The default value is <see cref="Timeout.InfiniteTimeSpan"/>: bounded by the budget left only. Otherwise must be positive and at most 1 day.</value>
     public TimeSpan MaxQueueWait { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>Gets or sets a value indicating whether each authority (scheme, host and port) gets its own bulkhead.</summary>
+    /// <value>The default value is <see langword="false"/>: one bulkhead per client.</value>
+    public bool PerAuthority { get; set; }
 }

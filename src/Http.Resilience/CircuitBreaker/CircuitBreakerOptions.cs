@@ -2,6 +2,12 @@ namespace Http.Resilience;
 
 /// <summary>Options of the circuit breaker layer.</summary>
 /// <remarks>
+/// <para>
+/// What is counted, once per logical request after the retry loop: failures are 408, every 5xx, network errors,
+/// timeouts and a spent deadline; a success slower than <see cref="SlowCallDuration"/> (when set) is a failure too.
+/// Other 1xx-4xx responses are successes. Not counted at all: 429 (unless <see cref="CountTooManyRequestsAsFailure"/>),
+/// the caller's cancellation, and requests the bulkhead rejected (they never reach the circuit).
+/// </para>
 /// The circuit sits outside the retry loop and counts one outcome per logical request. It opens when, within
 /// <see cref="SamplingDuration"/>, at least <see cref="MinimumThroughput"/> requests were seen and the share of
 /// failures reached <see cref="FailureRatio"/>; it then fails fast for <see cref="BreakDuration"/> and lets one probe through.
@@ -31,4 +37,12 @@ public sealed class CircuitBreakerOptions
     /// <summary>Gets or sets the duration above which a successful request counts as a failure.</summary>
     /// <value>The default value is <see langword="null"/> (slow calls are not counted). When set, must be positive and at most 1 day.</value>
     public TimeSpan? SlowCallDuration { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether a 429 (Too Many Requests) counts as a failure.</summary>
+    /// <value>The default value is <see langword="false"/>: a throttling dependency is alive, so 429 is not counted at all.</value>
+    public bool CountTooManyRequestsAsFailure { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether each authority (scheme, host and port) gets its own circuit.</summary>
+    /// <value>The default value is <see langword="false"/>: one circuit per client. Turn it on for clients without a fixed base address.</value>
+    public bool PerAuthority { get; set; }
 }

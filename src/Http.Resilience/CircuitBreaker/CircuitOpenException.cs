@@ -26,7 +26,7 @@ public sealed class CircuitOpenException : HttpResilienceException
     /// <summary>Initializes a new instance of the <see cref="CircuitOpenException"/> class.</summary>
     /// <param name="message">The message that describes the error.</param>
     /// <param name="retryAfter">The time until the circuit lets a probe through.</param>
-    public CircuitOpenException(string? message, TimeSpan? retryAfter)
+    internal CircuitOpenException(string? message, TimeSpan? retryAfter)
         : base(message)
     {
         RetryAfter = retryAfter;

@@ -29,7 +29,7 @@ public sealed class DeadlineExceededException : HttpResilienceException
     /// <param name="message">The message that describes the error.</param>
     /// <param name="deadline">The budget that was spent.</param>
     /// <param name="innerException">The exception that caused this one.</param>
-    public DeadlineExceededException(string? message, TimeSpan deadline, Exception? innerException)
+    internal DeadlineExceededException(string? message, TimeSpan deadline, Exception? innerException)
         : base(message, innerException)
     {
         Deadline = deadline;

@@ -44,22 +44,27 @@ internal sealed class DeadlineHandler : DelegatingHandler
         var context = new ResilienceContext(_clientName, options, _timeProvider, deadline, cancellationToken);
         request.Options.Set(ResilienceContext.Key, context);
 
-        return TimeMath.IsInfinite(deadline)
-            ? base.SendAsync(request, cancellationToken)
-            : SendWithinDeadlineAsync(request, context, cancellationToken);
+        return SendWithinDeadlineAsync(request, context, cancellationToken);
     }
 
     private async Task<HttpResponseMessage> SendWithinDeadlineAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        using var budget = new CancellationTokenSource(context.Deadline, _timeProvider);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
+        using var budget = TimeMath.IsInfinite(context.Deadline) ? null : new CancellationTokenSource(context.Deadline, _timeProvider);
+        using var link = budget is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
         try
         {
-            return await base.SendAsync(request, budget.Token).ConfigureAwait(false);
+            return await base.SendAsync(request, budget?.Token ?? cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && budget.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+            if (budget?.IsCancellationRequested == true)
+            {
+                throw context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+            }
+
+            // Nobody cancelled: an inner handler gave up on its own (a connect timeout, say). Never let that pass for the
+            // caller's cancellation.
+            throw new HttpResilienceException($"The request of HttpClient '{context.ClientName}' was abandoned by an inner handler without cancellation.", ex);
         }
     }
 }

@@ -44,6 +44,18 @@ internal sealed class ResilienceContext
     /// <summary>Gets or sets the number of attempts sent so far.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>Gets or sets the circuit this request went through, if the circuit breaker is on.</summary>
+    public CircuitStateController? Circuit { get; set; }
+
+    /// <summary>Gets or sets the permit the circuit gave this request.</summary>
+    public CircuitPermit CircuitPermit { get; set; }
+
+    /// <summary>
+    /// Gets a value indicating whether the circuit opened after this request got through it: the retry loop then stops
+    /// and returns its last outcome. A probe never stops for this: it is what decides the circuit's state.
+    /// </summary>
+    public bool CircuitOpenedMeanwhile => Circuit is not null && CircuitPermit.Kind == CircuitPermitKind.Normal && Circuit.State != CircuitState.Closed;
+
     public TimeSpan Elapsed => TimeProvider.GetElapsedTime(_startTimestamp);
 
     /// <summary>Gets the budget left: infinite when there is no deadline, otherwise never negative.</summary>
@@ -51,11 +63,18 @@ internal sealed class ResilienceContext
 
     public bool IsExpired => Remaining == TimeSpan.Zero;
 
-    /// <summary>Whether waiting <paramref name="delay"/> still leaves some budget for another attempt.</summary>
+    /// <summary>The least budget a retry must still have after its delay to be worth sending.</summary>
+    public static readonly TimeSpan MinimumRetryBudget = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Whether waiting <paramref name="delay"/> still leaves budget for a useful attempt: at least
+    /// <see cref="MinimumRetryBudget"/> (or the whole attempt timeout, if shorter). A retry that could only end in
+    /// <see cref="DeadlineExceededException"/> would throw away the response we already have.
+    /// </summary>
     public bool HasTimeFor(TimeSpan delay)
     {
         var remaining = Remaining;
-        return TimeMath.IsInfinite(remaining) || delay < remaining;
+        return TimeMath.IsInfinite(remaining) || remaining - delay >= TimeMath.Min(MinimumRetryBudget, Options.AttemptTimeout);
     }
 
     public static ResilienceContext? Get(HttpRequestMessage request)

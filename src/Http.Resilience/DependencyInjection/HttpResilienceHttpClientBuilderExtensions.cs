@@ -2,6 +2,8 @@ using Http.Resilience;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -9,16 +11,18 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the Http.Resilience chain to a named or typed <see cref="HttpClient"/>.</summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, idempotency key, bulkhead, circuit breaker, retry, attempt timeout,
-/// then the primary handler. Options are named after the client and read per request from
+/// The chain, outermost to innermost: deadline, idempotency key, rate limit (optional), bulkhead, circuit breaker,
+/// retry, attempt timeout, then the primary handler. Options are named after the client and read per request from
 /// <see cref="IOptionsMonitor{TOptions}"/>; they are validated at host start (<c>ValidateOnStart</c>) and at the latest on
 /// the first <c>CreateClient</c> of the client, and a corrected configuration recovers on reload.
 /// </para>
 /// <para>
-/// The chain owns timeouts, so <c>CreateClient</c> sets <see cref="HttpClient.Timeout"/> to
-/// <see cref="Timeout.InfiniteTimeSpan"/>. A timeout the user configured for the client (anything but the 100 second
-/// default, through <c>ConfigureHttpClient</c> or the typed client's configuration) is not ignored: it becomes the
-/// client's deadline when shorter than <see cref="HttpResilienceOptions.Deadline"/>.
+/// The chain owns timeouts. A <see cref="HttpClient.Timeout"/> the user configured for the client (anything but the
+/// 100 second default, through <c>ConfigureHttpClient</c> or the typed client's configuration) is not ignored: it becomes
+/// the client's deadline when shorter than <see cref="HttpResilienceOptions.Deadline"/>. <c>CreateClient</c> then sets
+/// <see cref="HttpClient.Timeout"/> to that effective deadline plus one second (infinite when the deadline is), so the
+/// 100 second default never cuts a longer deadline short, the chain's own deadline always fires first, and reading the
+/// body after the chain has returned stays bounded.
 /// </para>
 /// <para>Time comes from the <see cref="TimeProvider"/> registered in the container, or <see cref="TimeProvider.System"/>.</para>
 /// </remarks>
@@ -91,7 +95,8 @@ public static class HttpResilienceHttpClientBuilderExtensions
         }
 
         services.AddSingleton(new HttpResilienceMarker(name));
-        services.TryAddSingleton<ResilienceRegistry>();
+        services.TryAddSingleton(sp => new ResilienceRegistry(sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.TryAddSingleton<IHttpResilienceMonitor>(sp => sp.GetRequiredService<ResilienceRegistry>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HttpResilienceOptions>, HttpResilienceOptionsValidator>());
 
         var options = services.AddOptions<HttpResilienceOptions>(name);
@@ -111,7 +116,10 @@ public static class HttpResilienceHttpClientBuilderExtensions
         // Post-configure: runs after every ConfigureHttpClient, so it sees the Timeout the user set.
         services.AddTransient<IPostConfigureOptions<HttpClientFactoryOptions>>(sp =>
             new PostConfigureOptions<HttpClientFactoryOptions>(name, factoryOptions =>
-                factoryOptions.HttpClientActions.Add(client => OnClientCreated(sp, name, client))));
+            {
+                factoryOptions.HttpClientActions.Add(client => OnClientCreated(sp, name, client));
+                factoryOptions.HttpMessageHandlerBuilderActions.Add(handlerBuilder => CheckConnectionPool(sp, name, handlerBuilder.PrimaryHandler));
+            }));
 
         // Outermost first. Handlers hold no long-lived state: it lives in the registry (DESIGN.md section 2).
         builder.AddHttpMessageHandler(sp => new DeadlineHandler(
@@ -120,6 +128,9 @@ public static class HttpResilienceHttpClientBuilderExtensions
             sp.GetRequiredService<ResilienceRegistry>().GetOrAdd(name),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
         builder.AddHttpMessageHandler(static () => new IdempotencyKeyHandler());
+        builder.AddHttpMessageHandler(static sp => new RateLimitHandler(sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new BulkheadHandler(sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new CircuitBreakerHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new RetryHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static () => new AttemptTimeoutHandler());
         return builder;
@@ -128,11 +139,59 @@ public static class HttpResilienceHttpClientBuilderExtensions
     private static void OnClientCreated(IServiceProvider services, string name, HttpClient client)
     {
         // Surface invalid options on the first CreateClient (throws OptionsValidationException), not on the first request.
-        _ = services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name);
+        var options = services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name);
+        var registry = services.GetRequiredService<ResilienceRegistry>();
 
-        var state = services.GetRequiredService<ResilienceRegistry>().GetOrAdd(name);
+        // Per-client circuits and bulkheads exist from the first CreateClient, so health checks see them before traffic.
+        if (options.CircuitBreaker is { Enabled: true, PerAuthority: false })
+        {
+            registry.GetOrAddCircuit(name, authority: null);
+        }
+
+        if (options.Bulkhead is { Enabled: true, PerAuthority: false } bulkhead)
+        {
+            registry.GetOrAddBulkhead(name, authority: null, bulkhead);
+        }
+
+        var state = registry.GetOrAdd(name);
         state.HttpClientTimeout = client.Timeout == HttpResilienceDefaults.HttpClientDefaultTimeout ? Timeout.InfiniteTimeSpan : client.Timeout;
-        client.Timeout = Timeout.InfiniteTimeSpan;
+
+        // HttpClient.Timeout stays as a backstop for reading the body after the chain has returned: the effective deadline
+        // plus a grace period, so inside the chain the deadline always fires first (as DeadlineExceededException).
+        var deadline = TimeMath.Min(options.Deadline, state.HttpClientTimeout);
+        client.Timeout = TimeMath.IsInfinite(deadline) ? Timeout.InfiniteTimeSpan : deadline + HttpResilienceDefaults.HttpClientTimeoutGrace;
+    }
+
+    /// <summary>Seed, Trap 3: a pool smaller than the bulkhead moves the queue from the bulkhead into the pool.</summary>
+    /// <remarks>
+    /// A warning, not a validation failure: this runs while IHttpClientFactory builds a handler, and the factory caches
+    /// exceptions thrown there. Logged once per client.
+    /// </remarks>
+    private static void CheckConnectionPool(IServiceProvider services, string name, HttpMessageHandler primary)
+    {
+        var maxConnections = primary switch
+        {
+            SocketsHttpHandler sockets => sockets.MaxConnectionsPerServer,
+            HttpClientHandler handler => handler.MaxConnectionsPerServer,
+            _ => int.MaxValue,
+        };
+
+        HttpResilienceOptions options;
+        try
+        {
+            options = services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name);
+        }
+        catch (OptionsValidationException)
+        {
+            return; // reported on CreateClient and on the first request; never cached here
+        }
+
+        if (options.Bulkhead is { Enabled: true } bulkhead && maxConnections < bulkhead.MaxConcurrency &&
+            services.GetRequiredService<ResilienceRegistry>().GetOrAdd(name).TryClaimPoolWarning())
+        {
+            var logger = services.GetService<ILoggerFactory>()?.CreateLogger(Log.CategoryName) ?? NullLogger.Instance;
+            Log.ConnectionPoolSmallerThanBulkhead(logger, name, maxConnections, bulkhead.MaxConcurrency);
+        }
     }
 
     private sealed record HttpResilienceMarker(string ClientName);

@@ -26,4 +26,7 @@ internal static class HttpResilienceDefaults
 
     /// <summary>The value of <see cref="HttpClient.Timeout"/> that a user did not change.</summary>
     public static readonly TimeSpan HttpClientDefaultTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>What <see cref="HttpClient.Timeout"/> adds to the deadline: a backstop for the body, never first to fire.</summary>
+    public static readonly TimeSpan HttpClientTimeoutGrace = TimeSpan.FromSeconds(1);
 }

@@ -6,9 +6,25 @@ namespace Http.Resilience;
 /// The singleton that holds every piece of state that must outlive a handler chain. IHttpClientFactory recycles
 /// handlers (every 2 minutes by default), so handlers keep nothing long-lived themselves: they look their client up here.
 /// </summary>
-internal sealed class ResilienceRegistry
+/// <remarks>Circuits and bulkheads are keyed by client name, or by client name and authority where per-authority is on.</remarks>
+internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 {
     private readonly ConcurrentDictionary<string, ClientResilienceState> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Client, string? Authority), CircuitStateController> _circuits = new();
+    private readonly ConcurrentDictionary<(string Client, string? Authority), BulkheadState> _bulkheads = new();
+    private readonly ConcurrentDictionary<string, RateLimitState> _rateLimits = new(StringComparer.Ordinal);
+    private readonly Action<OnCircuitStateChangedArguments> _raiseCircuitStateChanged;
+
+    public ResilienceRegistry(TimeProvider timeProvider)
+    {
+        TimeProvider = timeProvider;
+        _raiseCircuitStateChanged = RaiseCircuitStateChanged;
+    }
+
+    /// <inheritdoc />
+    public event EventHandler<OnCircuitStateChangedArguments>? CircuitStateChanged;
+
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>Gets or sets the source of backoff jitter: values in [0, 1). Tests pin it; production uses <see cref="Random.Shared"/>.</summary>
     public Func<double> Jitter { get; set; } = static () => Random.Shared.NextDouble();
@@ -16,13 +32,79 @@ internal sealed class ResilienceRegistry
     public ClientResilienceState GetOrAdd(string clientName)
         => _clients.GetOrAdd(clientName, static name => new ClientResilienceState(name));
 
-    public bool TryGet(string clientName, out ClientResilienceState? state) => _clients.TryGetValue(clientName, out state);
+    public CircuitStateController GetOrAddCircuit(string clientName, string? authority)
+        => _circuits.GetOrAdd(
+            (clientName, authority),
+            static (key, registry) => new CircuitStateController(key.Client, key.Authority, registry.TimeProvider, registry._raiseCircuitStateChanged),
+            this);
+
+    public BulkheadState GetOrAddBulkhead(string clientName, string? authority, BulkheadOptions options)
+        => _bulkheads.GetOrAdd((clientName, authority), static (key, options) => new BulkheadState(key.Client, key.Authority, options), options);
+
+    public RateLimitState GetOrAddRateLimit(string clientName)
+        => _rateLimits.GetOrAdd(clientName, static (_, timeProvider) => new RateLimitState(timeProvider), TimeProvider);
+
+    /// <inheritdoc />
+    public IReadOnlyList<CircuitBreakerSnapshot> GetCircuitBreakers()
+    {
+        var result = new List<CircuitBreakerSnapshot>(_circuits.Count);
+        foreach (var circuit in _circuits.Values)
+        {
+            var health = circuit.GetHealth();
+            result.Add(new CircuitBreakerSnapshot(circuit.ClientName, circuit.Authority, circuit.State, circuit.RetryAfter, health.Requests, health.Failures));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<BulkheadSnapshot> GetBulkheads()
+    {
+        var result = new List<BulkheadSnapshot>(_bulkheads.Count);
+        foreach (var bulkhead in _bulkheads.Values)
+        {
+            result.Add(bulkhead.GetSnapshot());
+        }
+
+        return result;
+    }
+
+    public void Dispose()
+    {
+        foreach (var rateLimit in _rateLimits.Values)
+        {
+            rateLimit.Dispose();
+        }
+    }
+
+    private void RaiseCircuitStateChanged(OnCircuitStateChangedArguments args)
+    {
+        var handlers = CircuitStateChanged;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (EventHandler<OnCircuitStateChangedArguments> handler in handlers.GetInvocationList())
+        {
+#pragma warning disable CA1031 // A subscriber's bug must not break the request that happened to change the state.
+            try
+            {
+                handler(this, args);
+            }
+            catch (Exception)
+            {
+            }
+#pragma warning restore CA1031
+        }
+    }
 }
 
-/// <summary>Long-lived state of one named client. Later layers (circuits, bulkheads) keep theirs here too.</summary>
+/// <summary>Long-lived state of one named client.</summary>
 internal sealed class ClientResilienceState
 {
     private long _httpClientTimeoutTicks = Timeout.InfiniteTimeSpan.Ticks;
+    private int _poolWarningLogged;
 
     public ClientResilienceState(string name)
     {
@@ -40,4 +122,7 @@ internal sealed class ClientResilienceState
         get => TimeSpan.FromTicks(Volatile.Read(ref _httpClientTimeoutTicks));
         set => Volatile.Write(ref _httpClientTimeoutTicks, value.Ticks);
     }
+
+    /// <summary>Returns <see langword="true"/> once: the connection-pool warning is logged once per client, not per handler rotation.</summary>
+    public bool TryClaimPoolWarning() => Interlocked.Exchange(ref _poolWarningLogged, 1) == 0;
 }

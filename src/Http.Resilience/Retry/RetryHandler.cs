@@ -15,6 +15,7 @@ namespace Http.Resilience;
 /// Before each retry the delay (Retry-After on 429/503 when valid, else the jittered backoff) is checked against the budget
 /// left: a delay that does not fit ends the retries at once and the last outcome is returned: the response as it came,
 /// or the last attempt's exception rethrown. Discarded responses are disposed so their connections return to the pool.
+/// If the circuit opens while the request is between attempts, the retries stop and the last outcome is returned.
 /// </para>
 /// </remarks>
 internal sealed class RetryHandler : DelegatingHandler
@@ -65,7 +66,7 @@ internal sealed class RetryHandler : DelegatingHandler
             {
                 response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (OutcomeClassifier.IsTransient(ex))
+            catch (Exception ex) when (OutcomeClassifier.IsTransient(ex) || IsInnerTimeout(ex, cancellationToken))
             {
                 failure = ExceptionDispatchInfo.Capture(ex);
             }
@@ -77,7 +78,7 @@ internal sealed class RetryHandler : DelegatingHandler
 
             if (retry >= options.MaxRetries || cancellationToken.IsCancellationRequested)
             {
-                return ReturnOrThrow(response, failure);
+                return ReturnOrThrow(response, failure, cancellationToken);
             }
 
             TimeSpan delay;
@@ -98,23 +99,58 @@ internal sealed class RetryHandler : DelegatingHandler
                 delay = RetryBackoff.Compute(retry, options.BaseDelay, options.MaxDelay, _registry.Jitter());
             }
 
-            if (!context.HasTimeFor(delay))
+            if (!context.HasTimeFor(delay) || context.CircuitOpenedMeanwhile)
             {
-                return ReturnOrThrow(response, failure);
+                return ReturnOrThrow(response, failure, cancellationToken);
             }
 
-            response?.Dispose();
+            // With a circuit, keep the last response through the backoff: if the circuit opens meanwhile, it is the
+            // outcome we return. Without one, release its connection now.
+            var keepDuringBackoff = context.Circuit is not null;
+            if (!keepDuringBackoff)
+            {
+                response?.Dispose();
+            }
+
             if (delay > TimeSpan.Zero)
             {
-                await Task.Delay(delay, context.TimeProvider, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(delay, context.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch when (keepDuringBackoff)
+                {
+                    response?.Dispose();
+                    throw;
+                }
+            }
+
+            if (keepDuringBackoff)
+            {
+                if (context.CircuitOpenedMeanwhile)
+                {
+                    return ReturnOrThrow(response, failure, cancellationToken);
+                }
+
+                response?.Dispose();
             }
         }
     }
 
-    private static HttpResponseMessage ReturnOrThrow(HttpResponseMessage? response, ExceptionDispatchInfo? failure)
+    /// <summary>
+    /// A cancellation nobody asked for: neither the caller, the budget nor the attempt timeout fired, so an inner handler
+    /// gave up on its own (for example <see cref="SocketsHttpHandler.ConnectTimeout"/>). That is a transient failure.
+    /// </summary>
+    private static bool IsInnerTimeout(Exception exception, CancellationToken cancellationToken)
+        => exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
+
+    private static HttpResponseMessage ReturnOrThrow(HttpResponseMessage? response, ExceptionDispatchInfo? failure, CancellationToken cancellationToken)
     {
         if (response is null)
         {
+            // If the caller (or the budget) cancelled while the last attempt failed, that cancellation is the outcome,
+            // not the network error that raced with it.
+            cancellationToken.ThrowIfCancellationRequested();
             failure!.Throw();
         }
 

@@ -8,6 +8,9 @@ namespace Http.Resilience;
 /// </remarks>
 internal sealed class AttemptTimeoutHandler : DelegatingHandler
 {
+    /// <summary>An attempt with less budget than this is not started: it could not get an answer.</summary>
+    private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(1);
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -17,15 +20,22 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
             return base.SendAsync(request, cancellationToken);
         }
 
-        var timeout = TimeMath.Min(context.Options.AttemptTimeout, context.Remaining);
-        return TimeMath.IsInfinite(timeout)
-            ? base.SendAsync(request, cancellationToken)
-            : SendWithTimeoutAsync(request, context, timeout, cancellationToken);
+        var remaining = context.Remaining;
+        var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
+        if (TimeMath.IsInfinite(timeout))
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline,
+        // even if the timer fires a hair before the budget's own timer does.
+        var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.Options.AttemptTimeout;
+        return SendWithTimeoutAsync(request, context, timeout, boundByBudget, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
     {
-        if (timeout <= TimeSpan.Zero)
+        if (timeout < MinimumAttempt)
         {
             throw context.CreateDeadlineExceeded(new TimeoutException("No budget was left for another attempt."));
         }
@@ -39,7 +49,7 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !context.CallerToken.IsCancellationRequested)
         {
             var timeoutException = new TimeoutException($"Attempt {context.Attempts} timed out after {timeout.TotalMilliseconds:F0} ms.", ex);
-            if (cancellationToken.IsCancellationRequested || context.IsExpired)
+            if (boundByBudget || cancellationToken.IsCancellationRequested || context.IsExpired)
             {
                 throw context.CreateDeadlineExceeded(timeoutException);
             }

@@ -99,7 +99,7 @@ public class DeadlineHandlerTests
         using var h = new ChainHarness(o => o.Deadline = o.AttemptTimeout = TimeSpan.FromSeconds(150));
         h.Stub.ThenHang();
         var client = h.CreateClient();
-        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(151), client.Timeout); // a backstop one second behind the deadline
 
         var send = client.GetAsync("/");
         Assert.Equal(TimeSpan.FromSeconds(150), await h.Clock.NextTimerAsync());
@@ -118,7 +118,7 @@ public class DeadlineHandlerTests
         using var h = new ChainHarness(client: b => b.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(3)));
         h.Stub.ThenHang();
         var client = h.CreateClient();
-        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(4), client.Timeout);
 
         var send = client.GetAsync("/");
         Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync()); // budget: min(10 s, 3 s)
@@ -143,7 +143,9 @@ public class DeadlineHandlerTests
             o.Retry.Enabled = false;
         });
         h.Stub.ThenHang();
-        var send = h.CreateClient().GetAsync("/");
+        var client = h.CreateClient();
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+        var send = client.GetAsync("/");
 
         Assert.Equal(TimeSpan.FromSeconds(1), await h.Clock.NextTimerAsync()); // the attempt's; no budget timer before it
         await h.Stub.WaitForCallsAsync(1);

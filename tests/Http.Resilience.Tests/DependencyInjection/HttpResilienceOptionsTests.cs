@@ -65,6 +65,13 @@ public class HttpResilienceOptionsTests
         { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "" },
         { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "Idempotency Key" },
         { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "Key:" },
+        { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "Content-Type" },
+        { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "Host" },
+        { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "authorization" },
+        { "RateLimit.TokenLimit", o => o.RateLimit.TokenLimit = 0 },
+        { "RateLimit.TokensPerPeriod", o => o.RateLimit.TokensPerPeriod = 0 },
+        { "RateLimit.ReplenishmentPeriod", o => o.RateLimit.ReplenishmentPeriod = TimeSpan.Zero },
+        { "RateLimit.MaxQueue", o => o.RateLimit.MaxQueue = -1 },
     };
 
     [Theory]
@@ -242,7 +249,9 @@ public class HttpResilienceOptionsTests
             handler = delegating.InnerHandler;
         }
 
-        Assert.Equal([typeof(DeadlineHandler), typeof(IdempotencyKeyHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler)], ours);
+        Assert.Equal(
+            [typeof(DeadlineHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler)],
+            ours);
         Assert.IsType<StubHandler>(handler);
     }
 

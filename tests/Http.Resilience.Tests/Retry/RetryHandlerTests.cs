@@ -118,6 +118,45 @@ public class RetryHandlerTests
     }
 
     [Fact]
+    public async Task SendAsync_CallerCancelsAsTheLastAttemptFails_CancellationWinsOverTheNetworkError()
+    {
+        using var h = Create(o => o.Retry.MaxRetries = 0);
+        using var cts = new CancellationTokenSource();
+        h.Stub.Then((_, _) =>
+        {
+            cts.Cancel();
+            return Task.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.ConnectionError, "reset"));
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.CreateClient().GetAsync("/", cts.Token));
+    }
+
+    [Fact]
+    public async Task SendAsync_InnerHandlerGivesUpWithoutCancellation_IsRetriedAndNeverLooksLikeTheCallersCancellation()
+    {
+        using var h = Create();
+        h.Stub.ThenThrow(new TaskCanceledException("connect timeout", new TimeoutException()));
+
+        var ex = await Record.ExceptionAsync(() => h.CreateClient().GetAsync("/"));
+
+        Assert.Equal(3, h.Stub.CallCount);
+        var resilience = Assert.IsType<HttpResilienceException>(ex);
+        Assert.IsType<TaskCanceledException>(resilience.InnerException);
+    }
+
+    [Fact]
+    public async Task SendAsync_DelayLeavesTooLittleBudgetForAnAttempt_ReturnsTheResponseInstead()
+    {
+        using var h = Create(o => o.Deadline = TimeSpan.FromMilliseconds(2030));
+        h.Stub.ThenStatus(HttpStatusCode.ServiceUnavailable, r => r.Headers.Add("Retry-After", "2")).ThenStatus(HttpStatusCode.OK);
+
+        using var response = await h.CreateClient().GetAsync("/"); // 30 ms would be left after the wait: not worth an attempt
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, h.Stub.CallCount);
+    }
+
+    [Fact]
     public async Task SendAsync_Backoff_IsFullJitterOfExponentialCap()
     {
         using var h = Create(o => o.Retry.BaseDelay = TimeSpan.FromMilliseconds(200), jitter: 0.5);

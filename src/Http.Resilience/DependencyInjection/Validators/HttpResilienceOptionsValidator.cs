@@ -107,6 +107,29 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             CheckBudget(bulkhead.MaxQueueWait, "Bulkhead.MaxQueueWait", Fail);
         }
 
+        if (options.RateLimit is not { } rateLimit)
+        {
+            Fail(nameof(HttpResilienceOptions.RateLimit), "must not be null", null);
+        }
+        else
+        {
+            if (rateLimit.TokenLimit < 1)
+            {
+                Fail("RateLimit.TokenLimit", "must be at least 1", rateLimit.TokenLimit);
+            }
+
+            if (rateLimit.TokensPerPeriod < 1)
+            {
+                Fail("RateLimit.TokensPerPeriod", "must be at least 1", rateLimit.TokensPerPeriod);
+            }
+
+            CheckPositive(rateLimit.ReplenishmentPeriod, "RateLimit.ReplenishmentPeriod", Fail);
+            if (rateLimit.MaxQueue < 0)
+            {
+                Fail("RateLimit.MaxQueue", "must be zero or more", rateLimit.MaxQueue);
+            }
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);
@@ -114,6 +137,10 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         else if (!IsHeaderName(idempotency.HeaderName))
         {
             Fail("Idempotency.HeaderName", "must be a valid HTTP header name (RFC 9110 token)", idempotency.HeaderName);
+        }
+        else if (!IsFreeRequestHeader(idempotency.HeaderName))
+        {
+            Fail("Idempotency.HeaderName", "must not be a content header or a header the HTTP stack manages (Host, Authorization, Connection, ...)", idempotency.HeaderName);
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -142,6 +169,19 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         {
             fail(field, "must be between zero and 1 day", value);
         }
+    }
+
+    private static readonly HashSet<string> ManagedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Authorization", "Proxy-Authorization", "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer",
+        "Upgrade", "Expect", "Cookie", "Via", "Proxy-Connection",
+    };
+
+    /// <summary>A header the key may own: a request header (not content), not one the stack or auth relies on.</summary>
+    private static bool IsFreeRequestHeader(string name)
+    {
+        using var probe = new HttpRequestMessage();
+        return !ManagedHeaders.Contains(name) && probe.Headers.TryAddWithoutValidation(name, "probe");
     }
 
     private static bool IsHeaderName(string? value)

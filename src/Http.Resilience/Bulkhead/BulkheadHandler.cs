@@ -1,0 +1,104 @@
+using System.Threading.RateLimiting;
+
+namespace Http.Resilience;
+
+/// <summary>Caps the requests in flight to one dependency, so a slow one can only hold its own share.</summary>
+/// <remarks>
+/// Built on <see cref="ConcurrencyLimiter"/>. When no permit is free: with no queue (the default) the request is rejected
+/// at once; with a queue it waits at most <c>min(MaxQueueWait, budget left)</c>. The permit is returned on every path,
+/// because it is disposed in a <c>using</c> around the rest of the chain.
+/// </remarks>
+internal sealed class BulkheadHandler : DelegatingHandler
+{
+    private readonly ResilienceRegistry _registry;
+
+    public BulkheadHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        var options = context?.Options.Bulkhead;
+        if (context is null || options is not { Enabled: true })
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        var bulkhead = _registry.GetOrAddBulkhead(context.ClientName, options.PerAuthority ? Authority.Of(request) : null, options);
+        var limiter = bulkhead.GetLimiter(options);
+        var lease = limiter.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            return SendWithPermitAsync(request, lease, cancellationToken);
+        }
+
+        lease.Dispose();
+        if (options.MaxQueue == 0)
+        {
+            throw Reject(bulkhead, options, "it is full");
+        }
+
+        return QueueThenSendAsync(request, context, bulkhead, limiter, options, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendWithPermitAsync(HttpRequestMessage request, RateLimitLease lease, CancellationToken cancellationToken)
+    {
+        using (lease)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpResponseMessage> QueueThenSendAsync(
+        HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, ConcurrencyLimiter limiter, BulkheadOptions options, CancellationToken cancellationToken)
+    {
+        var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
+        RateLimitLease lease;
+        if (TimeMath.IsInfinite(wait))
+        {
+            lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (wait <= TimeSpan.Zero)
+            {
+                throw Reject(bulkhead, options, "no budget was left to wait for a permit");
+            }
+
+            using var waitCts = new CancellationTokenSource(wait, context.TimeProvider);
+            using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), waitCts);
+            try
+            {
+                lease = await limiter.AcquireAsync(1, waitCts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
+            {
+                throw Reject(bulkhead, options, $"no permit was freed within {wait.TotalMilliseconds:F0} ms");
+            }
+        }
+
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            throw Reject(bulkhead, options, "it and its queue are full");
+        }
+
+        using (lease)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)
+    {
+        bulkhead.RecordRejection();
+        var snapshot = bulkhead.GetSnapshot();
+        var name = bulkhead.Authority is null ? $"'{bulkhead.ClientName}'" : $"'{bulkhead.ClientName}' ({bulkhead.Authority})";
+        return new BulkheadRejectedException(
+            $"The bulkhead of HttpClient {name} rejected the request because {why}: {snapshot.Active} of {options.MaxConcurrency} in flight, " +
+            $"{snapshot.Queued} of {options.MaxQueue} queued. The request was not sent.");
+    }
+}

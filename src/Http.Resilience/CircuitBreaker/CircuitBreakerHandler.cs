@@ -1,0 +1,94 @@
+using System.Net;
+
+namespace Http.Resilience;
+
+/// <summary>
+/// Fails fast while the dependency is known broken. It sits outside the retry loop, so it sees one outcome per logical
+/// request (seed, Trap 1: retries must not multiply failures).
+/// </summary>
+internal sealed class CircuitBreakerHandler : DelegatingHandler
+{
+    private readonly ResilienceRegistry _registry;
+
+    public CircuitBreakerHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        var options = context?.Options.CircuitBreaker;
+        if (context is null || options is not { Enabled: true })
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        var circuit = _registry.GetOrAddCircuit(context.ClientName, options.PerAuthority ? Authority.Of(request) : null);
+        var permit = circuit.TryEnter(options);
+        if (permit.Kind == CircuitPermitKind.Rejected)
+        {
+            throw CreateOpenException(circuit, permit);
+        }
+
+        context.Circuit = circuit;
+        context.CircuitPermit = permit;
+        return SendThroughAsync(request, context, circuit, permit, options, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendThroughAsync(
+        HttpRequestMessage request, ResilienceContext context, CircuitStateController circuit, CircuitPermit permit, CircuitBreakerOptions options, CancellationToken cancellationToken)
+    {
+        var started = context.TimeProvider.GetTimestamp();
+        var outcome = CircuitOutcome.Ignored;
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            outcome = Classify(response, options, context.TimeProvider.GetElapsedTime(started));
+            return response;
+        }
+        catch (Exception ex)
+        {
+            outcome = Classify(ex, context);
+            throw;
+        }
+        finally
+        {
+            circuit.Complete(permit, outcome, options);
+        }
+    }
+
+    internal static CircuitOutcome Classify(HttpResponseMessage response, CircuitBreakerOptions options, TimeSpan duration)
+    {
+        var status = (int)response.StatusCode;
+        if (status >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout)
+        {
+            return CircuitOutcome.Failure; // DESIGN.md section 3: every 5xx, 501 and 505 included
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            return options.CountTooManyRequestsAsFailure ? CircuitOutcome.Failure : CircuitOutcome.Ignored;
+        }
+
+        return options.SlowCallDuration is { } slow && status < 400 && duration > slow ? CircuitOutcome.Failure : CircuitOutcome.Success;
+    }
+
+    internal static CircuitOutcome Classify(Exception exception, ResilienceContext context) => exception switch
+    {
+        // The caller's own cancellation says nothing about the dependency. Any other cancellation here is the budget.
+        OperationCanceledException => context.CallerToken.IsCancellationRequested ? CircuitOutcome.Ignored : CircuitOutcome.Failure,
+        HttpRequestException or IOException or TimeoutException => CircuitOutcome.Failure,
+        _ => CircuitOutcome.Ignored,
+    };
+
+    private static CircuitOpenException CreateOpenException(CircuitStateController circuit, CircuitPermit permit)
+    {
+        var name = circuit.Authority is null ? $"'{circuit.ClientName}'" : $"'{circuit.ClientName}' ({circuit.Authority})";
+        var when = permit.RetryAfter is { } retryAfter
+            ? $"a probe is allowed in {retryAfter.TotalMilliseconds:F0} ms"
+            : "a probe request is in flight";
+        return new CircuitOpenException($"The circuit of HttpClient {name} is open; the request was not sent ({when}).", permit.RetryAfter);
+    }
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Http.Resilience;
+
+/// <summary>What a request got from the circuit on its way in.</summary>
+internal enum CircuitPermitKind
+{
+    /// <summary>The circuit is open (or a probe is in flight): fail fast, make no call.</summary>
+    Rejected,
+
+    /// <summary>The circuit is closed: go, and report the outcome.</summary>
+    Normal,
+
+    /// <summary>The break is over and this request is the one probe.</summary>
+    Probe,
+}
+
+/// <summary>A request's ticket through the circuit; hand it back to <see cref="CircuitStateController.Complete"/> exactly once.</summary>
+internal readonly record struct CircuitPermit(CircuitPermitKind Kind, long Generation, TimeSpan? RetryAfter);
+
+/// <summary>How a logical request ended, as the circuit counts it.</summary>
+internal enum CircuitOutcome
+{
+    Success,
+    Failure,
+
+    /// <summary>Not counted (the caller cancelled, or an error the circuit does not judge). A probe that ends so re-opens the circuit.</summary>
+    Ignored,
+}
+
+/// <summary>
+/// The state machine of one circuit: closed, open, half-open. It lives in the registry, so it outlives handler chains
+/// and options reloads.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Closed: every logical request's outcome goes into a <see cref="RollingHealthWindow"/>. After an outcome, when the window
+/// holds at least <c>MinimumThroughput</c> requests and <c>failures / requests &gt;= FailureRatio</c>, the circuit opens.
+/// </para>
+/// <para>
+/// Open: requests are rejected with the time left until <c>BreakDuration</c> ends. The first request after that moment
+/// moves the circuit to half-open and becomes the probe; every other request is rejected while the probe is in flight.
+/// The probe's success closes the circuit and clears the window; anything else (failure, timeout, deadline, the caller
+/// cancelling it) opens it for another <c>BreakDuration</c>. A probe still running after one <c>BreakDuration</c> is
+/// abandoned: the next request becomes a new probe, and the old probe's late outcome is ignored (a generation number
+/// tells them apart), so the circuit can never stay half-open forever.
+/// </para>
+/// <para>
+/// Concurrency: every transition and every window update happens under one lock per circuit, so the window's totals and
+/// the single-probe rule hold under any number of concurrent callers. State-change events are raised after the lock is
+/// released. Outcomes of requests admitted while closed but finished after the circuit opened are not counted.
+/// </para>
+/// </remarks>
+internal sealed class CircuitStateController
+{
+    private readonly object _lock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly long _origin;
+    private readonly Action<OnCircuitStateChangedArguments>? _onStateChanged;
+    private RollingHealthWindow? _window;
+    private CircuitState _state = CircuitState.Closed;
+    private TimeSpan _blockedUntil;
+    private TimeSpan _probeStartedAt;
+    private bool _probeInFlight;
+    private long _generation;
+    private TimeSpan _lastBreakDuration;
+
+    public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged)
+    {
+        ClientName = clientName;
+        Authority = authority;
+        _timeProvider = timeProvider;
+        _origin = timeProvider.GetTimestamp();
+        _onStateChanged = onStateChanged;
+    }
+
+    public string ClientName { get; }
+
+    public string? Authority { get; }
+
+    /// <summary>Gets the state as a health check should see it: open turns half-open once the break is over.</summary>
+    public CircuitState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == CircuitState.Open && Now >= _blockedUntil ? CircuitState.HalfOpen : _state;
+            }
+        }
+    }
+
+    /// <summary>Gets the time until a probe is allowed, when the circuit is open; else <see langword="null"/>.</summary>
+    public TimeSpan? RetryAfter
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == CircuitState.Open && _blockedUntil > Now ? _blockedUntil - Now : null;
+            }
+        }
+    }
+
+    private TimeSpan Now => _timeProvider.GetElapsedTime(_origin);
+
+    public CircuitPermit TryEnter(CircuitBreakerOptions options)
+    {
+        OnCircuitStateChangedArguments? change = null;
+        CircuitPermit permit;
+        lock (_lock)
+        {
+            var now = Now;
+            switch (_state)
+            {
+                case CircuitState.Closed:
+                    permit = new(CircuitPermitKind.Normal, _generation, null);
+                    break;
+                case CircuitState.Open when now < _blockedUntil:
+                    permit = new(CircuitPermitKind.Rejected, _generation, _blockedUntil - now);
+                    break;
+                case CircuitState.Open:
+                    change = Transition_NeedsLock(CircuitState.HalfOpen, "the break duration is over; letting one probe through", now, null);
+                    permit = StartProbe_NeedsLock(now);
+                    break;
+                default: // half-open
+                    if (_probeInFlight && now - _probeStartedAt < _lastBreakDuration)
+                    {
+                        permit = new(CircuitPermitKind.Rejected, _generation, null);
+                    }
+                    else
+                    {
+                        permit = StartProbe_NeedsLock(now); // the previous probe never came back: take over
+                    }
+
+                    break;
+            }
+        }
+
+        Raise(change);
+        return permit;
+    }
+
+    /// <summary>Records how the request that held <paramref name="permit"/> ended.</summary>
+    public void Complete(CircuitPermit permit, CircuitOutcome outcome, CircuitBreakerOptions options)
+    {
+        Debug.Assert(permit.Kind != CircuitPermitKind.Rejected, "Rejected requests hold nothing to give back.");
+        OnCircuitStateChangedArguments? change = null;
+        lock (_lock)
+        {
+            var now = Now;
+            if (permit.Kind == CircuitPermitKind.Probe)
+            {
+                if (permit.Generation != _generation || _state != CircuitState.HalfOpen)
+                {
+                    return; // an abandoned probe: a newer one owns the circuit
+                }
+
+                _probeInFlight = false;
+                if (outcome == CircuitOutcome.Success)
+                {
+                    Window_NeedsLock(options).Reset();
+                    change = Transition_NeedsLock(CircuitState.Closed, "the probe succeeded", now, null);
+                }
+                else
+                {
+                    var reason = outcome == CircuitOutcome.Failure ? "the probe failed" : "the probe did not complete (cancelled or unjudged)";
+                    change = Open_NeedsLock(options, now, reason);
+                }
+            }
+            else if (_state == CircuitState.Closed && outcome != CircuitOutcome.Ignored)
+            {
+                var window = Window_NeedsLock(options);
+                window.Record(now, outcome == CircuitOutcome.Failure);
+                if (outcome == CircuitOutcome.Failure)
+                {
+                    var health = window.GetHealth(now);
+                    if (health.Requests >= options.MinimumThroughput && health.FailureRatio >= options.FailureRatio)
+                    {
+                        var reason = string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"failure ratio {health.FailureRatio:0.00} >= {options.FailureRatio:0.00} over {health.Requests} requests in {options.SamplingDuration}");
+                        change = Open_NeedsLock(options, now, reason);
+                    }
+                }
+            }
+        }
+
+        Raise(change);
+    }
+
+    /// <summary>Gets the window's current totals (for snapshots and tests).</summary>
+    public HealthInfo GetHealth()
+    {
+        lock (_lock)
+        {
+            return _window?.GetHealth(Now) ?? default;
+        }
+    }
+
+    private CircuitPermit StartProbe_NeedsLock(TimeSpan now)
+    {
+        _generation++;
+        _probeInFlight = true;
+        _probeStartedAt = now;
+        return new(CircuitPermitKind.Probe, _generation, null);
+    }
+
+    private OnCircuitStateChangedArguments Open_NeedsLock(CircuitBreakerOptions options, TimeSpan now, string reason)
+    {
+        _blockedUntil = now + options.BreakDuration;
+        _lastBreakDuration = options.BreakDuration;
+        _probeInFlight = false;
+        _generation++;
+        return Transition_NeedsLock(CircuitState.Open, reason, now, options.BreakDuration);
+    }
+
+    private OnCircuitStateChangedArguments Transition_NeedsLock(CircuitState to, string reason, TimeSpan now, TimeSpan? breakDuration)
+    {
+        var from = _state;
+        _state = to;
+        var health = _window?.GetHealth(now) ?? default;
+        return new OnCircuitStateChangedArguments(ClientName, Authority, from, to, reason, health.Requests, health.Failures, breakDuration);
+    }
+
+    /// <summary>The window for the current options: a reload that changes the sampling duration starts a fresh one.</summary>
+    private RollingHealthWindow Window_NeedsLock(CircuitBreakerOptions options)
+    {
+        if (_window is null || _window.SamplingDuration != options.SamplingDuration)
+        {
+            _window = new RollingHealthWindow(options.SamplingDuration);
+        }
+
+        return _window;
+    }
+
+    private void Raise(OnCircuitStateChangedArguments? change)
+    {
+        if (change is { } args && _onStateChanged is { } handler)
+        {
+            handler(args);
+        }
+    }
+}

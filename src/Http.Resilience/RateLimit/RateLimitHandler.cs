@@ -1,0 +1,83 @@
+using System.Threading.RateLimiting;
+
+namespace Http.Resilience;
+
+/// <summary>The optional outbound rate limit, outside the bulkhead: waits for a token within the budget, or rejects.</summary>
+internal sealed class RateLimitHandler : DelegatingHandler
+{
+    private readonly ResilienceRegistry _registry;
+
+    public RateLimitHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        var options = context?.Options.RateLimit;
+        if (context is null || options is not { Enabled: true })
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        var limiter = options.GetCustomLimiter() ?? _registry.GetOrAddRateLimit(context.ClientName).GetLimiter(options);
+        var lease = limiter.AttemptAcquire();
+        return lease.IsAcquired
+            ? SendWithLeaseAsync(request, lease, cancellationToken)
+            : WaitThenSendAsync(request, context, limiter, lease, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendWithLeaseAsync(HttpRequestMessage request, RateLimitLease lease, CancellationToken cancellationToken)
+    {
+        using (lease)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, ResilienceContext context, RateLimiter limiter, RateLimitLease failed, CancellationToken cancellationToken)
+    {
+        failed.Dispose();
+        var wait = context.Remaining;
+        RateLimitLease lease;
+        if (TimeMath.IsInfinite(wait))
+        {
+            lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (wait <= TimeSpan.Zero)
+            {
+                throw Reject(context, null, "no budget was left to wait for a token");
+            }
+
+            using var waitCts = new CancellationTokenSource(wait, context.TimeProvider);
+            using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), waitCts);
+            try
+            {
+                lease = await limiter.AcquireAsync(1, waitCts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
+            {
+                throw Reject(context, null, $"no token arrived within the {wait.TotalMilliseconds:F0} ms of budget left");
+            }
+        }
+
+        if (!lease.IsAcquired)
+        {
+            TimeSpan? retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : null;
+            lease.Dispose();
+            throw Reject(context, retryAfter, "the limiter's queue is full");
+        }
+
+        using (lease)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static RateLimitRejectedException Reject(ResilienceContext context, TimeSpan? retryAfter, string why)
+        => new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter);
+}

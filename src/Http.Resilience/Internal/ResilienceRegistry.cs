@@ -42,7 +42,7 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         => _bulkheads.GetOrAdd((clientName, authority), static (key, options) => new BulkheadState(key.Client, key.Authority, options), options);
 
     public RateLimitState GetOrAddRateLimit(string clientName)
-        => _rateLimits.GetOrAdd(clientName, static (_, timeProvider) => new RateLimitState(timeProvider), TimeProvider);
+        => _rateLimits.GetOrAdd(clientName, static _ => new RateLimitState());
 
     /// <inheritdoc />
     public IReadOnlyList<CircuitBreakerSnapshot> GetCircuitBreakers()

@@ -2,18 +2,16 @@ using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
 
-/// <summary>The long-lived token bucket of one client, replenished by a <see cref="TimeProvider"/> timer (so tests drive it).</summary>
-/// <remarks>A reload that changes the bucket's shape swaps in a new bucket; the old one is disposed.</remarks>
+/// <summary>The long-lived token bucket of one client.</summary>
+/// <remarks>
+/// The platform's <see cref="TokenBucketRateLimiter"/> measures elapsed time itself (it takes no <see cref="TimeProvider"/>),
+/// even when replenished by hand, so it replenishes on its own timer. A reload that changes the bucket's shape swaps in a
+/// new bucket; the old one is disposed, which fails the requests still waiting on it (they are rejected, never sent).
+/// </remarks>
 internal sealed class RateLimitState : IDisposable
 {
     private readonly object _lock = new();
-    private readonly TimeProvider _timeProvider;
     private Bucket? _current;
-
-    public RateLimitState(TimeProvider timeProvider)
-    {
-        _timeProvider = timeProvider;
-    }
 
     public RateLimiter GetLimiter(RateLimitOptions options)
     {
@@ -28,8 +26,8 @@ internal sealed class RateLimitState : IDisposable
             if (_current is null || !_current.Matches(options))
             {
                 var previous = _current;
-                Volatile.Write(ref _current, new Bucket(options, _timeProvider));
-                previous?.Dispose();
+                Volatile.Write(ref _current, new Bucket(options));
+                previous?.Limiter.Dispose();
             }
 
             return _current!.Limiter;
@@ -40,47 +38,29 @@ internal sealed class RateLimitState : IDisposable
     {
         lock (_lock)
         {
-            _current?.Dispose();
+            _current?.Limiter.Dispose();
             _current = null;
         }
     }
 
-    private sealed class Bucket : IDisposable
+    private sealed class Bucket(RateLimitOptions options)
     {
-        private readonly ITimer _timer;
-        private readonly int _tokenLimit;
-        private readonly int _tokensPerPeriod;
-        private readonly TimeSpan _period;
-        private readonly int _queueLimit;
+        private readonly int _tokenLimit = options.TokenLimit;
+        private readonly int _tokensPerPeriod = options.TokensPerPeriod;
+        private readonly TimeSpan _period = options.ReplenishmentPeriod;
+        private readonly int _queueLimit = options.MaxQueue;
 
-        public Bucket(RateLimitOptions options, TimeProvider timeProvider)
+        public TokenBucketRateLimiter Limiter { get; } = new(new TokenBucketRateLimiterOptions
         {
-            _tokenLimit = options.TokenLimit;
-            _tokensPerPeriod = options.TokensPerPeriod;
-            _period = options.ReplenishmentPeriod;
-            _queueLimit = options.MaxQueue;
-            var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = _tokenLimit,
-                TokensPerPeriod = _tokensPerPeriod,
-                ReplenishmentPeriod = _period,
-                QueueLimit = _queueLimit,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                AutoReplenishment = false,
-            });
-            Limiter = limiter;
-            _timer = timeProvider.CreateTimer(static state => ((TokenBucketRateLimiter)state!).TryReplenish(), limiter, _period, _period);
-        }
-
-        public TokenBucketRateLimiter Limiter { get; }
+            TokenLimit = options.TokenLimit,
+            TokensPerPeriod = options.TokensPerPeriod,
+            ReplenishmentPeriod = options.ReplenishmentPeriod,
+            QueueLimit = options.MaxQueue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
 
         public bool Matches(RateLimitOptions options)
             => options.TokenLimit == _tokenLimit && options.TokensPerPeriod == _tokensPerPeriod && options.ReplenishmentPeriod == _period && options.MaxQueue == _queueLimit;
-
-        public void Dispose()
-        {
-            _timer.Dispose();
-            Limiter.Dispose();
-        }
     }
 }

@@ -99,7 +99,19 @@ internal sealed class RetryHandler : DelegatingHandler
                 delay = RetryBackoff.Compute(retry, options.BaseDelay, options.MaxDelay, _registry.Jitter());
             }
 
-            if (!context.HasTimeFor(delay) || context.CircuitOpenedMeanwhile)
+            if (!context.HasTimeFor(delay))
+            {
+                // The budget is what ended the retries. A timed-out attempt then reports the deadline, not an attempt
+                // timeout; a response or a network failure is returned or rethrown as it came.
+                if (response is null && failure!.SourceException is AttemptTimeoutException timedOut)
+                {
+                    throw context.CreateDeadlineExceeded(timedOut.InnerException);
+                }
+
+                return ReturnOrThrow(response, failure, cancellationToken);
+            }
+
+            if (context.CircuitOpenedMeanwhile)
             {
                 return ReturnOrThrow(response, failure, cancellationToken);
             }

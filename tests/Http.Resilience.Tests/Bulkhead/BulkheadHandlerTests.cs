@@ -151,12 +151,11 @@ public class BulkheadHandlerTests
             o.Deadline = TimeSpan.FromSeconds(3);
             o.Bulkhead.MaxQueue = 5;
         });
-        h.Stub.ThenHang();
         var client = h.CreateClient();
-        _ = client.GetAsync("/");
-        await h.Stub.WaitForCallsAsync(1);
-        await h.Clock.NextTimerAsync();
-        await h.Clock.NextTimerAsync();
+        var options = new HttpResilienceOptions().Bulkhead;
+        options.MaxConcurrency = 1;
+        options.MaxQueue = 5;
+        using var held = h.Registry.GetOrAddBulkhead(ChainHarness.ClientName, null, options).GetLimiter(options).AttemptAcquire(); // the permit, held by the test
 
         var queued = client.GetAsync("/");
         await h.Clock.NextTimerAsync();
@@ -164,6 +163,7 @@ public class BulkheadHandlerTests
         h.Clock.Advance(TimeSpan.FromSeconds(3));
 
         await Assert.ThrowsAsync<BulkheadRejectedException>(() => queued);
+        Assert.Equal(0, h.Stub.CallCount);
     }
 
     [Fact]

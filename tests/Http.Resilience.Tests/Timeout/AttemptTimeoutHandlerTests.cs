@@ -82,4 +82,28 @@ public class AttemptTimeoutHandlerTests
         await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
         Assert.Equal(1, h.Stub.CallCount);
     }
+
+    [Fact]
+    public async Task SendAsync_TimedOutAttemptLeavesTooLittleBudgetToRetry_ReportsTheDeadline()
+    {
+        using var h = new ChainHarness(o =>
+        {
+            o.Deadline = TimeSpan.FromMilliseconds(4040);
+            o.Retry.BaseDelay = TimeSpan.Zero;
+        });
+        h.Stub.ThenHang();
+        var send = h.CreateClient().GetAsync("/");
+
+        await h.Clock.NextTimerAsync();
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync());
+            await h.Stub.WaitForCallsAsync(attempt);
+            h.Clock.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        var ex = await Assert.ThrowsAsync<DeadlineExceededException>(() => send); // 40 ms left: not worth a third attempt
+        Assert.IsType<TimeoutException>(ex.InnerException);
+        Assert.Equal(2, h.Stub.CallCount);
+    }
 }

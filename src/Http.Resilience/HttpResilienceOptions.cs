@@ -5,8 +5,8 @@ namespace Http.Resilience;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, idempotency key, rate limit (optional), bulkhead, circuit breaker,
-/// retry, attempt timeout, then the primary handler. The deadline starts when a request enters the chain and
+/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
+/// circuit breaker, retry, attempt timeout, fault injection (optional), then the primary handler. The deadline starts when a request enters the chain and
 /// is shared by every layer: the bulkhead never queues past it, the retry never waits past it, and each
 /// attempt is bounded by the smaller of <see cref="AttemptTimeout"/> and the budget left.
 /// </para>
@@ -45,6 +45,12 @@ public sealed class HttpResilienceOptions
 
     /// <summary>Gets or sets the optional outbound rate limit options (off by default).</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>Gets or sets the optional fallback options (off by default).</summary>
+    public FallbackOptions Fallback { get; set; } = new();
+
+    /// <summary>Gets or sets the fault injection options (off by default; for staging and tests).</summary>
+    public FaultInjectionOptions FaultInjection { get; set; } = new();
 
     /// <summary>Gets or sets the idempotency key options.</summary>
     public IdempotencyOptions Idempotency { get; set; } = new();

@@ -92,10 +92,12 @@ internal sealed class BulkheadHandler : DelegatingHandler
         }
     }
 
-    private static BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)
+    private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)
     {
         bulkhead.RecordRejection();
         var snapshot = bulkhead.GetSnapshot();
+        _registry.Metrics?.RecordBulkheadRejection(bulkhead.ClientName, bulkhead.Authority);
+        Log.BulkheadRejected(_registry.Logger, bulkhead.ClientName, Log.FormatAuthority(bulkhead.Authority), options.MaxConcurrency, snapshot.Active, snapshot.Queued);
         var name = bulkhead.Authority is null ? $"'{bulkhead.ClientName}'" : $"'{bulkhead.ClientName}' ({bulkhead.Authority})";
         return new BulkheadRejectedException(
             $"The bulkhead of HttpClient {name} rejected the request because {why}: {snapshot.Active} of {options.MaxConcurrency} in flight, " +

@@ -17,13 +17,15 @@ internal sealed class DeadlineHandler : DelegatingHandler
     private readonly IOptionsMonitor<HttpResilienceOptions> _optionsMonitor;
     private readonly ClientResilienceState _state;
     private readonly TimeProvider _timeProvider;
+    private readonly ResilienceRegistry _registry;
 
-    public DeadlineHandler(string clientName, IOptionsMonitor<HttpResilienceOptions> optionsMonitor, ClientResilienceState state, TimeProvider timeProvider)
+    public DeadlineHandler(string clientName, IOptionsMonitor<HttpResilienceOptions> optionsMonitor, ResilienceRegistry registry)
     {
         _clientName = clientName;
         _optionsMonitor = optionsMonitor;
-        _state = state;
-        _timeProvider = timeProvider;
+        _registry = registry;
+        _state = registry.GetOrAdd(clientName);
+        _timeProvider = registry.TimeProvider;
     }
 
     /// <remarks>
@@ -59,12 +61,25 @@ internal sealed class DeadlineHandler : DelegatingHandler
         {
             if (budget?.IsCancellationRequested == true)
             {
-                throw context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+                var exceeded = context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+                ObserveDeadline(context);
+                throw exceeded;
             }
 
             // Nobody cancelled: an inner handler gave up on its own (a connect timeout, say). Never let that pass for the
             // caller's cancellation.
             throw new HttpResilienceException($"The request of HttpClient '{context.ClientName}' was abandoned by an inner handler without cancellation.", ex);
         }
+        catch (DeadlineExceededException) when (ObserveDeadline(context))
+        {
+            throw; // unreachable: ObserveDeadline only records, and returns false
+        }
+    }
+
+    private bool ObserveDeadline(ResilienceContext context)
+    {
+        _registry.Metrics?.RecordDeadlineExceeded(context.ClientName);
+        Log.DeadlineExceeded(_registry.Logger, context.ClientName, context.Deadline, context.Attempts);
+        return false;
     }
 }

@@ -41,6 +41,9 @@ internal sealed class ResilienceContext
     /// <summary>Gets the token the caller passed in: when it fires, the caller cancelled; anything else is ours.</summary>
     public CancellationToken CallerToken { get; }
 
+    /// <summary>Gets the most attempts this request may make (for logs).</summary>
+    public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;
+
     /// <summary>Gets or sets the number of attempts sent so far.</summary>
     public int Attempts { get; set; }
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -11,8 +10,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the Http.Resilience chain to a named or typed <see cref="HttpClient"/>.</summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, idempotency key, rate limit (optional), bulkhead, circuit breaker,
-/// retry, attempt timeout, then the primary handler. Options are named after the client and read per request from
+/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
+/// circuit breaker, retry, attempt timeout, fault injection (optional), then the primary handler. Options are named after the client and read per request from
 /// <see cref="IOptionsMonitor{TOptions}"/>; they are validated at host start (<c>ValidateOnStart</c>) and at the latest on
 /// the first <c>CreateClient</c> of the client, and a corrected configuration recovers on reload.
 /// </para>
@@ -95,7 +94,11 @@ public static class HttpResilienceHttpClientBuilderExtensions
         }
 
         services.AddSingleton(new HttpResilienceMarker(name));
-        services.TryAddSingleton(sp => new ResilienceRegistry(sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new ResilienceRegistry(
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton<IHttpResilienceMonitor>(sp => sp.GetRequiredService<ResilienceRegistry>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HttpResilienceOptions>, HttpResilienceOptionsValidator>());
 
@@ -122,17 +125,15 @@ public static class HttpResilienceHttpClientBuilderExtensions
             }));
 
         // Outermost first. Handlers hold no long-lived state: it lives in the registry (DESIGN.md section 2).
-        builder.AddHttpMessageHandler(sp => new DeadlineHandler(
-            name,
-            sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(),
-            sp.GetRequiredService<ResilienceRegistry>().GetOrAdd(name),
-            sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.AddHttpMessageHandler(sp => new DeadlineHandler(name, sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new FallbackHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static () => new IdempotencyKeyHandler());
         builder.AddHttpMessageHandler(static sp => new RateLimitHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new BulkheadHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new CircuitBreakerHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new RetryHandler(sp.GetRequiredService<ResilienceRegistry>()));
-        builder.AddHttpMessageHandler(static () => new AttemptTimeoutHandler());
+        builder.AddHttpMessageHandler(static sp => new AttemptTimeoutHandler(sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new FaultInjectionHandler(sp.GetRequiredService<ResilienceRegistry>()));
         return builder;
     }
 
@@ -189,8 +190,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
         if (options.Bulkhead is { Enabled: true } bulkhead && maxConnections < bulkhead.MaxConcurrency &&
             services.GetRequiredService<ResilienceRegistry>().GetOrAdd(name).TryClaimPoolWarning())
         {
-            var logger = services.GetService<ILoggerFactory>()?.CreateLogger(Log.CategoryName) ?? NullLogger.Instance;
-            Log.ConnectionPoolSmallerThanBulkhead(logger, name, maxConnections, bulkhead.MaxConcurrency);
+            Log.ConnectionPoolSmallerThanBulkhead(services.GetRequiredService<ResilienceRegistry>().Logger, name, maxConnections, bulkhead.MaxConcurrency);
         }
     }
 

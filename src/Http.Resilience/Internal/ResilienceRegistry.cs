@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Http.Resilience;
 
@@ -13,13 +16,23 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
     private readonly ConcurrentDictionary<(string Client, string? Authority), CircuitStateController> _circuits = new();
     private readonly ConcurrentDictionary<(string Client, string? Authority), BulkheadState> _bulkheads = new();
     private readonly ConcurrentDictionary<string, RateLimitState> _rateLimits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StaleResponseCache> _staleCaches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FaultRandom> _faultRandoms = new(StringComparer.Ordinal);
     private readonly Action<OnCircuitStateChangedArguments> _raiseCircuitStateChanged;
 
-    public ResilienceRegistry(TimeProvider timeProvider)
+    public ResilienceRegistry(TimeProvider timeProvider, IMeterFactory? meterFactory = null, ILoggerFactory? loggerFactory = null)
     {
         TimeProvider = timeProvider;
         _raiseCircuitStateChanged = RaiseCircuitStateChanged;
+        Logger = loggerFactory?.CreateLogger(Log.CategoryName) ?? NullLogger.Instance;
+        Metrics = meterFactory is null ? null : new HttpResilienceMetrics(meterFactory, this);
     }
+
+    /// <summary>Gets the chain's logger (category <c>Http.Resilience</c>).</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>Gets the chain's instruments, or <see langword="null"/> when no <see cref="IMeterFactory"/> is registered.</summary>
+    public HttpResilienceMetrics? Metrics { get; }
 
     /// <inheritdoc />
     public event EventHandler<OnCircuitStateChangedArguments>? CircuitStateChanged;
@@ -43,6 +56,22 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
     public RateLimitState GetOrAddRateLimit(string clientName)
         => _rateLimits.GetOrAdd(clientName, static _ => new RateLimitState());
+
+    public StaleResponseCache GetOrAddStaleCache(string clientName)
+        => _staleCaches.GetOrAdd(clientName, static _ => new StaleResponseCache());
+
+    /// <summary>The client's fault-injection random source; a changed seed (on reload) starts a new sequence.</summary>
+    public FaultRandom GetOrAddFaultRandom(string clientName, int? seed)
+    {
+        var current = _faultRandoms.GetOrAdd(clientName, static (_, seed) => new FaultRandom(seed), seed);
+        if (current.Seed == seed)
+        {
+            return current;
+        }
+
+        var fresh = new FaultRandom(seed);
+        return _faultRandoms.TryUpdate(clientName, fresh, current) ? fresh : _faultRandoms[clientName];
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<CircuitBreakerSnapshot> GetCircuitBreakers()
@@ -79,6 +108,21 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
     private void RaiseCircuitStateChanged(OnCircuitStateChangedArguments args)
     {
+        var authority = Log.FormatAuthority(args.Authority);
+        switch (args.State)
+        {
+            case CircuitState.Open:
+                Metrics?.RecordCircuitTrip(args.ClientName, args.Authority);
+                Log.CircuitOpened(Logger, args.ClientName, authority, args.BreakDuration, args.FailureCount, args.RequestCount, args.FailureRatio, args.Reason);
+                break;
+            case CircuitState.HalfOpen:
+                Log.CircuitHalfOpened(Logger, args.ClientName, authority, args.Reason);
+                break;
+            default:
+                Log.CircuitClosed(Logger, args.ClientName, authority, args.Reason);
+                break;
+        }
+
         var handlers = CircuitStateChanged;
         if (handlers is null)
         {

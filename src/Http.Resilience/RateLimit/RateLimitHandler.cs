@@ -78,6 +78,10 @@ internal sealed class RateLimitHandler : DelegatingHandler
         }
     }
 
-    private static RateLimitRejectedException Reject(ResilienceContext context, TimeSpan? retryAfter, string why)
-        => new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter);
+    private RateLimitRejectedException Reject(ResilienceContext context, TimeSpan? retryAfter, string why)
+    {
+        _registry.Metrics?.RecordRateLimitRejection(context.ClientName);
+        Log.RateLimitRejected(_registry.Logger, context.ClientName, why);
+        return new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter);
+    }
 }

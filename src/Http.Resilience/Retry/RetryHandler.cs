@@ -71,9 +71,15 @@ internal sealed class RetryHandler : DelegatingHandler
                 failure = ExceptionDispatchInfo.Capture(ex);
             }
 
-            if (response is not null && OutcomeClassifier.Classify(response) is OutcomeKind.Success or OutcomeKind.Permanent)
+            var kind = response is null ? OutcomeKind.Transient : OutcomeClassifier.Classify(response);
+            if (retry > 0)
             {
-                return response;
+                _registry.Metrics?.RecordRetry(context.ClientName, retry + 1, ResultName(kind));
+            }
+
+            if (kind is OutcomeKind.Success or OutcomeKind.Permanent)
+            {
+                return response!;
             }
 
             if (retry >= options.MaxRetries || cancellationToken.IsCancellationRequested)
@@ -116,6 +122,13 @@ internal sealed class RetryHandler : DelegatingHandler
                 return ReturnOrThrow(response, failure, cancellationToken);
             }
 
+            if (_registry.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                var outcome = response is null ? failure!.SourceException.GetType().Name : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var left = context.Remaining;
+                Log.RetryScheduled(_registry.Logger, context.ClientName, retry + 1, outcome, delay.TotalMilliseconds, TimeMath.IsInfinite(left) ? double.PositiveInfinity : left.TotalMilliseconds);
+            }
+
             // With a circuit, keep the last response through the backoff: if the circuit opens meanwhile, it is the
             // outcome we return. Without one, release its connection now.
             var keepDuringBackoff = context.Circuit is not null;
@@ -148,6 +161,14 @@ internal sealed class RetryHandler : DelegatingHandler
             }
         }
     }
+
+    private static string ResultName(OutcomeKind kind) => kind switch
+    {
+        OutcomeKind.Success => "success",
+        OutcomeKind.Throttled => "throttled",
+        OutcomeKind.Transient => "transient",
+        _ => "permanent",
+    };
 
     /// <summary>
     /// A cancellation nobody asked for: neither the caller, the budget nor the attempt timeout fired, so an inner handler

@@ -3,6 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace Http.Resilience;
 
 /// <summary>The chain's log events. Event ids are stable: dashboards and alerts key on them.</summary>
+/// <remarks>
+/// Warnings and errors only where an operator should act; per-attempt detail at Debug. No request or response bodies and
+/// no header values are ever logged.
+/// </remarks>
 internal static partial class Log
 {
     public const string CategoryName = "Http.Resilience";
@@ -14,4 +18,46 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': the primary handler allows {MaxConnectionsPerServer} connections per server but the bulkhead admits {MaxConcurrency} requests; " +
                   "requests past the pool size will wait for a connection inside the bulkhead. Raise MaxConnectionsPerServer or lower Bulkhead.MaxConcurrency.")]
     public static partial void ConnectionPoolSmallerThanBulkhead(ILogger logger, string clientName, int maxConnectionsPerServer, int maxConcurrency);
+
+    [LoggerMessage(EventId = 2, EventName = "AttemptTimedOut", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': attempt {Attempt} of {MaxAttempts} timed out after {ElapsedMs:F0} ms.")]
+    public static partial void AttemptTimedOut(ILogger logger, string clientName, int attempt, int maxAttempts, double elapsedMs);
+
+    [LoggerMessage(EventId = 3, EventName = "RetryScheduled", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': attempt {Attempt} ended {Outcome}; retrying in {DelayMs:F0} ms ({BudgetLeftMs:F0} ms of budget left).")]
+    public static partial void RetryScheduled(ILogger logger, string clientName, int attempt, string outcome, double delayMs, double budgetLeftMs);
+
+    [LoggerMessage(EventId = 4, EventName = "CircuitOpened", Level = LogLevel.Error,
+        Message = "HttpClient '{ClientName}'{Authority}: circuit OPENED for {BreakDuration} after {FailureCount} failures in {RequestCount} requests (ratio {FailureRatio:0.00}): {Reason}.")]
+    public static partial void CircuitOpened(ILogger logger, string clientName, string authority, TimeSpan? breakDuration, int failureCount, int requestCount, double failureRatio, string reason);
+
+    [LoggerMessage(EventId = 5, EventName = "CircuitHalfOpened", Level = LogLevel.Information,
+        Message = "HttpClient '{ClientName}'{Authority}: circuit HALF-OPEN, letting one probe through: {Reason}.")]
+    public static partial void CircuitHalfOpened(ILogger logger, string clientName, string authority, string reason);
+
+    [LoggerMessage(EventId = 6, EventName = "CircuitClosed", Level = LogLevel.Information,
+        Message = "HttpClient '{ClientName}'{Authority}: circuit CLOSED (recovered): {Reason}.")]
+    public static partial void CircuitClosed(ILogger logger, string clientName, string authority, string reason);
+
+    [LoggerMessage(EventId = 7, EventName = "BulkheadRejected", Level = LogLevel.Warning,
+        Message = "HttpClient '{ClientName}'{Authority}: bulkhead full, request rejected (limit {Limit}, active {Active}, queued {Queued}).")]
+    public static partial void BulkheadRejected(ILogger logger, string clientName, string authority, int limit, int active, int queued);
+
+    [LoggerMessage(EventId = 8, EventName = "FallbackServed", Level = LogLevel.Warning,
+        Message = "HttpClient '{ClientName}': served a {Kind} fallback because {Reason}{Age}.")]
+    public static partial void FallbackServed(ILogger logger, string clientName, string kind, string reason, string age);
+
+    [LoggerMessage(EventId = 9, EventName = "DeadlineExceeded", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': deadline of {Deadline} spent after {Attempts} attempt(s).")]
+    public static partial void DeadlineExceeded(ILogger logger, string clientName, TimeSpan deadline, int attempts);
+
+    [LoggerMessage(EventId = 10, EventName = "FaultInjected", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': fault injection added {Fault}.")]
+    public static partial void FaultInjected(ILogger logger, string clientName, string fault);
+
+    [LoggerMessage(EventId = 11, EventName = "RateLimitRejected", Level = LogLevel.Warning,
+        Message = "HttpClient '{ClientName}': outbound rate limit rejected a request: {Reason}.")]
+    public static partial void RateLimitRejected(ILogger logger, string clientName, string reason);
+
+    public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

@@ -4,12 +4,20 @@ namespace Http.Resilience;
 /// <remarks>
 /// A timed-out attempt is a transient failure (an <see cref="HttpResilienceException"/> with a <see cref="TimeoutException"/>
 /// inside) that the retry layer may retry. When the budget is what ran out, it is a <see cref="DeadlineExceededException"/>.
-/// A timeout is never reported as the caller's cancellation: that is only ever the caller's own token.
+/// A timeout is never reported as the caller's cancellation: that is only ever the caller's own token. This is the
+/// innermost layer of ours, so it also measures every attempt (<c>http.resilience.attempt.duration</c>).
 /// </remarks>
 internal sealed class AttemptTimeoutHandler : DelegatingHandler
 {
     /// <summary>An attempt with less budget than this is not started: it could not get an answer.</summary>
     private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(1);
+
+    private readonly ResilienceRegistry _registry;
+
+    public AttemptTimeoutHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -22,7 +30,7 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
 
         var remaining = context.Remaining;
         var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
-        if (TimeMath.IsInfinite(timeout))
+        if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
         {
             return base.SendAsync(request, cancellationToken);
         }
@@ -35,19 +43,28 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
     {
-        if (timeout < MinimumAttempt)
+        var infinite = TimeMath.IsInfinite(timeout);
+        if (!infinite && timeout < MinimumAttempt)
         {
             throw context.CreateDeadlineExceeded(new TimeoutException("No budget was left for another attempt."));
         }
 
-        using var attempt = new CancellationTokenSource(timeout, context.TimeProvider);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
+        var started = context.TimeProvider.GetTimestamp();
+        using var attempt = infinite ? null : new CancellationTokenSource(timeout, context.TimeProvider);
+        using var link = attempt is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
         try
         {
-            return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+            var response = await base.SendAsync(request, attempt?.Token ?? cancellationToken).ConfigureAwait(false);
+            _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
+            return response;
         }
-        catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !context.CallerToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (attempt is not null && attempt.IsCancellationRequested && !context.CallerToken.IsCancellationRequested)
         {
+            var elapsed = context.TimeProvider.GetElapsedTime(started);
+            _registry.Metrics?.RecordAttempt(context.ClientName, elapsed, "timeout", null);
+            _registry.Metrics?.RecordTimeout(context.ClientName);
+            Log.AttemptTimedOut(_registry.Logger, context.ClientName, context.Attempts, context.MaxAttempts, elapsed.TotalMilliseconds);
+
             var timeoutException = new TimeoutException($"Attempt {context.Attempts} timed out after {timeout.TotalMilliseconds:F0} ms.", ex);
             if (boundByBudget || cancellationToken.IsCancellationRequested || context.IsExpired)
             {
@@ -58,5 +75,21 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
                 $"Attempt {context.Attempts} of HttpClient '{context.ClientName}' timed out after {timeout.TotalMilliseconds:F0} ms.",
                 timeoutException);
         }
+        catch (Exception ex) when (_registry.Metrics is { } metrics && Observe(metrics, context, started, ex))
+        {
+            throw; // unreachable: Observe only records, and returns false
+        }
+    }
+
+    private static bool Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)
+    {
+        var outcome = exception switch
+        {
+            OperationCanceledException when context.CallerToken.IsCancellationRequested => "cancelled",
+            OperationCanceledException => "deadline",
+            _ => "network_error",
+        };
+        metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), outcome, (int?)(exception as HttpRequestException)?.StatusCode);
+        return false;
     }
 }

@@ -72,6 +72,14 @@ public class HttpResilienceOptionsTests
         { "RateLimit.TokensPerPeriod", o => o.RateLimit.TokensPerPeriod = 0 },
         { "RateLimit.ReplenishmentPeriod", o => o.RateLimit.ReplenishmentPeriod = TimeSpan.Zero },
         { "RateLimit.MaxQueue", o => o.RateLimit.MaxQueue = -1 },
+        { "Fallback.MaxStaleness", o => o.Fallback.MaxStaleness = TimeSpan.Zero },
+        { "Fallback.MaxEntries", o => o.Fallback.MaxEntries = 0 },
+        { "Fallback.MaxBytes", o => o.Fallback.MaxBytes = 0 },
+        { "Fallback.MaxEntryBytes", o => o.Fallback.MaxEntryBytes = o.Fallback.MaxBytes + 1 },
+        { "FaultInjection.FailureRate", o => o.FaultInjection.FailureRate = 1.5 },
+        { "FaultInjection.LatencyRate", o => o.FaultInjection.LatencyRate = -0.1 },
+        { "FaultInjection.FailureStatusCode", o => o.FaultInjection.FailureStatusCode = 42 },
+        { "FaultInjection.Latency", o => o.FaultInjection.Latency = TimeSpan.FromSeconds(-1) },
     };
 
     [Theory]
@@ -250,7 +258,7 @@ public class HttpResilienceOptionsTests
         }
 
         Assert.Equal(
-            [typeof(DeadlineHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler)],
+            [typeof(DeadlineHandler), typeof(FallbackHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler), typeof(FaultInjectionHandler)],
             ours);
         Assert.IsType<StubHandler>(handler);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,9 +11,14 @@ internal sealed class ChainHarness : IDisposable
 
     private readonly ServiceProvider _provider;
 
-    public ChainHarness(Action<HttpResilienceOptions>? configure = null, IConfiguration? section = null, Action<IHttpClientBuilder>? client = null, double jitter = 0)
+    public ChainHarness(Action<HttpResilienceOptions>? configure = null, IConfiguration? section = null, Action<IHttpClientBuilder>? client = null, double jitter = 0, CapturingLoggerProvider? logs = null)
     {
         var services = new ServiceCollection();
+        if (logs is not null)
+        {
+            services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace));
+        }
+
         services.AddSingleton<TimeProvider>(Clock);
         var builder = services.AddHttpClient(ClientName, c => c.BaseAddress = new Uri("http://127.0.0.1/"))
             .ConfigurePrimaryHttpMessageHandler(() => Stub);

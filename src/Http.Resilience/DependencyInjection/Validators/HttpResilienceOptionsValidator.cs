@@ -130,6 +130,53 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
         }
 
+        if (options.Fallback is not { } fallback)
+        {
+            Fail(nameof(HttpResilienceOptions.Fallback), "must not be null", null);
+        }
+        else
+        {
+            CheckPositive(fallback.MaxStaleness, "Fallback.MaxStaleness", Fail);
+            if (fallback.MaxEntries < 1)
+            {
+                Fail("Fallback.MaxEntries", "must be at least 1", fallback.MaxEntries);
+            }
+
+            if (fallback.MaxBytes < 1)
+            {
+                Fail("Fallback.MaxBytes", "must be at least 1", fallback.MaxBytes);
+            }
+
+            if (fallback.MaxEntryBytes < 1 || fallback.MaxEntryBytes > fallback.MaxBytes)
+            {
+                Fail("Fallback.MaxEntryBytes", "must be at least 1 and at most Fallback.MaxBytes", fallback.MaxEntryBytes);
+            }
+        }
+
+        if (options.FaultInjection is not { } faults)
+        {
+            Fail(nameof(HttpResilienceOptions.FaultInjection), "must not be null", null);
+        }
+        else
+        {
+            if (!(faults.FailureRate >= 0 && faults.FailureRate <= 1))
+            {
+                Fail("FaultInjection.FailureRate", "must be between 0 and 1", faults.FailureRate);
+            }
+
+            if (!(faults.LatencyRate >= 0 && faults.LatencyRate <= 1))
+            {
+                Fail("FaultInjection.LatencyRate", "must be between 0 and 1", faults.LatencyRate);
+            }
+
+            if (faults.FailureStatusCode != 0 && faults.FailureStatusCode is < 100 or > 599)
+            {
+                Fail("FaultInjection.FailureStatusCode", "must be 0 (throw a connection error) or between 100 and 599", faults.FailureStatusCode);
+            }
+
+            CheckRange(faults.Latency, "FaultInjection.Latency", Fail);
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

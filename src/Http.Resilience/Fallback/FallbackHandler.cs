@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Http.Resilience;
+
+/// <summary>Serves a stale or default response when the chain failed (see <see cref="FallbackOptions"/>).</summary>
+/// <remarks>
+/// It sits just inside <see cref="DeadlineHandler"/>: it needs the request's options snapshot, which the deadline handler
+/// takes, and it must see every failure of the layers below (rate limit, bulkhead, circuit, retry, timeouts, the budget).
+/// </remarks>
+internal sealed class FallbackHandler : DelegatingHandler
+{
+    public const string HeaderName = "X-Resilience-Fallback";
+
+    private readonly ResilienceRegistry _registry;
+
+    public FallbackHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        var options = context?.Options.Fallback;
+        return context is null || options is not { Enabled: true }
+            ? base.SendAsync(request, cancellationToken)
+            : SendWithFallbackAsync(request, context, options, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendWithFallbackAsync(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var reason = Classify(ex, context);
+            if (reason is null || Serve(request, context, options, new FallbackContext(reason.Value, ex, null)) is not { } fallback)
+            {
+                throw;
+            }
+
+            return fallback;
+        }
+
+        if ((int)response.StatusCode >= 500)
+        {
+            var fallback = Serve(request, context, options, new FallbackContext(FallbackReason.ServerError, null, (int)response.StatusCode));
+            if (fallback is not null)
+            {
+                response.Dispose();
+                return fallback;
+            }
+        }
+        else if (response.StatusCode == HttpStatusCode.OK && options.StaleIfError && request.Method == HttpMethod.Get)
+        {
+            await KeepAsync(request, response, context, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        return response;
+    }
+
+    private static FallbackReason? Classify(Exception exception, ResilienceContext context) => exception switch
+    {
+        CircuitOpenException => FallbackReason.CircuitOpen,
+        BulkheadRejectedException => FallbackReason.BulkheadRejected,
+        RateLimitRejectedException => FallbackReason.RateLimited,
+        DeadlineExceededException => FallbackReason.DeadlineExceeded,
+        OperationCanceledException when context.CallerToken.IsCancellationRequested => null, // the caller left: nobody to serve
+        OperationCanceledException => FallbackReason.DeadlineExceeded, // the budget fired
+        HttpResilienceException => FallbackReason.Timeout,
+        HttpRequestException or IOException => FallbackReason.NetworkError,
+        _ => null,
+    };
+
+    private HttpResponseMessage? Serve(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, FallbackContext failure)
+    {
+        if (options.StaleIfError && request.Method == HttpMethod.Get && request.RequestUri is { } uri &&
+            _registry.GetOrAddStaleCache(context.ClientName).Get(uri.AbsoluteUri) is { } entry)
+        {
+            var age = context.TimeProvider.GetElapsedTime(entry.StoredAt);
+            if (age <= options.MaxStaleness)
+            {
+                var stale = FromEntry(request, entry);
+                stale.Headers.TryAddWithoutValidation(HeaderName, string.Create(CultureInfo.InvariantCulture, $"stale; age={(long)age.TotalSeconds}"));
+                return Mark(request, stale, context, new FallbackInfo(FallbackKind.Stale, failure.Reason, age));
+            }
+        }
+
+        if (options.GetResponder() is { } respond && respond(request, failure) is { } response)
+        {
+            response.RequestMessage = request;
+            response.Headers.TryAddWithoutValidation(HeaderName, "default");
+            return Mark(request, response, context, new FallbackInfo(FallbackKind.Default, failure.Reason, null));
+        }
+
+        return null;
+    }
+
+    private HttpResponseMessage Mark(HttpRequestMessage request, HttpResponseMessage response, ResilienceContext context, FallbackInfo info)
+    {
+        request.Options.Set(HttpResilienceResponseExtensions.FallbackKey, info);
+        var kind = info.Kind == FallbackKind.Stale ? "stale" : "default";
+        _registry.Metrics?.RecordFallback(context.ClientName, kind);
+        var age = info.Age is { } a ? string.Create(CultureInfo.InvariantCulture, $" (age {a.TotalSeconds:F0} s)") : string.Empty;
+        Log.FallbackServed(_registry.Logger, context.ClientName, kind, info.Reason.ToString(), age);
+        return response;
+    }
+
+    /// <summary>Keeps a good GET response for later, when it is small enough and allowed to be stored.</summary>
+    private async Task KeepAsync(HttpRequestMessage request, HttpResponseMessage response, ResilienceContext context, FallbackOptions options, CancellationToken cancellationToken)
+    {
+        // Only a body of known, bounded length is read ahead: reading an unbounded stream here would change what the caller gets.
+        if (request.RequestUri is not { } uri || response.Content.Headers.ContentLength is not { } length || length > options.MaxEntryBytes ||
+            response.Headers.CacheControl is { NoStore: true })
+        {
+            return;
+        }
+
+        await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        _registry.GetOrAddStaleCache(context.ClientName).Store(
+            new StaleResponseCache.Entry(uri.AbsoluteUri, context.TimeProvider.GetTimestamp(), response.Version, Copy(response.Headers), Copy(response.Content.Headers), body),
+            options);
+    }
+
+    private static KeyValuePair<string, string[]>[] Copy(HttpHeaders headers)
+    {
+        var copy = new List<KeyValuePair<string, string[]>>();
+        foreach (var header in headers.NonValidated)
+        {
+            copy.Add(new(header.Key, [.. header.Value]));
+        }
+
+        return [.. copy];
+    }
+
+    private static HttpResponseMessage FromEntry(HttpRequestMessage request, StaleResponseCache.Entry entry)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.OK) { RequestMessage = request, Version = entry.Version, Content = new ByteArrayContent(entry.Body) };
+        foreach (var header in entry.Headers)
+        {
+            response.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        foreach (var header in entry.ContentHeaders)
+        {
+            response.Content.Headers.Remove(header.Key);
+            response.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,122 @@
+namespace Http.Resilience;
+
+/// <summary>Options of the optional fallback layer: a stale-if-error cache for GET, then a default response.</summary>
+/// <remarks>
+/// <para>
+/// Off by default, and meant to stay off for critical clients (the seed's "payment: don't fall back silently"): their
+/// failures stay loud. When on, a fallback is served only when the chain failed: circuit open, bulkhead full, rate limit,
+/// deadline spent, a network failure or timeout after retries, or a 5xx after retries. Never for a 4xx, never for the
+/// caller's own cancellation, and the fallback path makes no network call.
+/// </para>
+/// <para>
+/// The hierarchy: for GET, the last good (200) response of the same URL when it is at most <see cref="MaxStaleness"/> old;
+/// then the delegate given to <see cref="UseResponse"/>. A fallback response carries the header
+/// <c>X-Resilience-Fallback</c> (<c>stale; age=12</c> or <c>default</c>), and <c>response.GetFallbackInfo()</c> tells the
+/// caller what was served and why.
+/// </para>
+/// </remarks>
+public sealed class FallbackOptions
+{
+    // A field, not a property: configuration binding must never see it.
+    private Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?>? _respond;
+
+    /// <summary>Gets or sets a value indicating whether fallbacks are served.</summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool Enabled { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether GET responses are kept to be served stale when the chain fails.</summary>
+    /// <value>The default value is <see langword="true"/> (it matters only when <see cref="Enabled"/> is on).</value>
+    public bool StaleIfError { get; set; } = true;
+
+    /// <summary>Gets or sets the oldest a stale response may be.</summary>
+    /// <value>The default value is 5 minutes. Must be positive and at most 1 day.</value>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the most URLs kept per client.</summary>
+    /// <value>The default value is 1000. Must be at least 1.</value>
+    public int MaxEntries { get; set; } = 1000;
+
+    /// <summary>Gets or sets the most body bytes kept per client; the least recently used entries go first.</summary>
+    /// <value>The default value is 16 MiB. Must be at least 1.</value>
+    public long MaxBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Gets or sets the largest body kept; larger responses (or ones of unknown length) are not kept.</summary>
+    /// <value>The default value is 1 MiB. Must be at least 1 and at most <see cref="MaxBytes"/>.</value>
+    public long MaxEntryBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Sets the default response served when no stale response is available. Code only.</summary>
+    /// <param name="respond">Builds the response; may return <see langword="null"/> to let the failure through. Keep it local: no network calls.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="respond"/> is <see langword="null"/>.</exception>
+    public FallbackOptions UseResponse(Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?> respond)
+    {
+        ArgumentNullException.ThrowIfNull(respond);
+        _respond = respond;
+        return this;
+    }
+
+    internal Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?>? GetResponder() => _respond;
+}
+
+/// <summary>Why the chain failed, as given to a fallback delegate.</summary>
+/// <param name="Reason">What failed.</param>
+/// <param name="Exception">The exception, when the chain ended in one.</param>
+/// <param name="StatusCode">The status code, when the chain ended in a 5xx response.</param>
+public readonly record struct FallbackContext(FallbackReason Reason, Exception? Exception, int? StatusCode);
+
+/// <summary>What failed, when a fallback is served.</summary>
+public enum FallbackReason
+{
+    /// <summary>The circuit was open.</summary>
+    CircuitOpen,
+
+    /// <summary>The bulkhead was full.</summary>
+    BulkheadRejected,
+
+    /// <summary>The outbound rate limit had no token in time.</summary>
+    RateLimited,
+
+    /// <summary>The budget was spent.</summary>
+    DeadlineExceeded,
+
+    /// <summary>The last attempt timed out.</summary>
+    Timeout,
+
+    /// <summary>The last attempt failed without a response.</summary>
+    NetworkError,
+
+    /// <summary>The last response was a 5xx.</summary>
+    ServerError,
+}
+
+/// <summary>What kind of fallback was served.</summary>
+public enum FallbackKind
+{
+    /// <summary>The last good response of the same URL.</summary>
+    Stale,
+
+    /// <summary>The response of the <see cref="FallbackOptions.UseResponse"/> delegate.</summary>
+    Default,
+}
+
+/// <summary>Describes a fallback response.</summary>
+/// <param name="Kind">What was served.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Age">How old a stale response is; <see langword="null"/> for a default one.</param>
+public readonly record struct FallbackInfo(FallbackKind Kind, FallbackReason Reason, TimeSpan? Age);
+
+/// <summary>Lets a caller tell a fallback response from a real one.</summary>
+public static class HttpResilienceResponseExtensions
+{
+    internal static readonly HttpRequestOptionsKey<FallbackInfo> FallbackKey = new("Http.Resilience.Fallback");
+
+    /// <summary>Gets what fallback this response is, or <see langword="null"/> when it came from the dependency.</summary>
+    /// <param name="response">The response.</param>
+    /// <returns>The fallback's description, or <see langword="null"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="response"/> is <see langword="null"/>.</exception>
+    public static FallbackInfo? GetFallbackInfo(this HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return response.RequestMessage is { } request && request.Options.TryGetValue(FallbackKey, out var info) ? info : null;
+    }
+}

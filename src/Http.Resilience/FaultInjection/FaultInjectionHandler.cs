@@ -1,0 +1,71 @@
+using System.Net;
+
+namespace Http.Resilience;
+
+/// <summary>Injects failures and latency per <see cref="FaultInjectionOptions"/>, just before the primary handler.</summary>
+internal sealed class FaultInjectionHandler : DelegatingHandler
+{
+    private readonly ResilienceRegistry _registry;
+
+    public FaultInjectionHandler(ResilienceRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ResilienceContext.Get(request);
+        var options = context?.Options.FaultInjection;
+        return context is null || options is not { Enabled: true }
+            ? base.SendAsync(request, cancellationToken)
+            : InjectAsync(request, context, options, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> InjectAsync(HttpRequestMessage request, ResilienceContext context, FaultInjectionOptions options, CancellationToken cancellationToken)
+    {
+        var random = _registry.GetOrAddFaultRandom(context.ClientName, options.Seed);
+        if (options.Latency > TimeSpan.Zero && random.NextDouble() < options.LatencyRate)
+        {
+            var delay = options.RandomLatency ? TimeSpan.FromTicks((long)(options.Latency.Ticks * random.NextDouble())) : options.Latency;
+            Record(context, "latency", $"{delay.TotalMilliseconds:F0} ms of latency");
+            await Task.Delay(delay, context.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.FailureRate > 0 && random.NextDouble() < options.FailureRate)
+        {
+            if (options.FailureStatusCode == 0)
+            {
+                Record(context, "exception", "a connection failure");
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"Fault injection: a failure of HttpClient '{context.ClientName}' was injected.");
+            }
+
+            Record(context, "status_code", $"a {options.FailureStatusCode} response");
+            return new HttpResponseMessage((HttpStatusCode)options.FailureStatusCode) { RequestMessage = request, Content = new StringContent(string.Empty) };
+        }
+
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Record(ResilienceContext context, string kind, string fault)
+    {
+        _registry.Metrics?.RecordFaultInjected(context.ClientName, kind);
+        Log.FaultInjected(_registry.Logger, context.ClientName, fault);
+    }
+}
+
+/// <summary>A thread-safe random source that can be seeded (the shared one cannot).</summary>
+internal sealed class FaultRandom(int? seed)
+{
+    private readonly Random _random = seed is { } s ? new Random(s) : new Random();
+
+    public int? Seed { get; } = seed;
+
+    public double NextDouble()
+    {
+        lock (_random)
+        {
+            return _random.NextDouble();
+        }
+    }
+}

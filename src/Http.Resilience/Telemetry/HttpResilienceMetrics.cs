@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Http.Resilience;
+
+/// <summary>The chain's instruments, on one meter named <see cref="MeterName"/> created through <see cref="IMeterFactory"/>.</summary>
+/// <remarks>Names follow OpenTelemetry conventions: lowercase, dot-separated, with units. The README lists every one.</remarks>
+internal sealed class HttpResilienceMetrics
+{
+    public const string MeterName = "Http.Resilience";
+
+    private readonly Histogram<double> _attemptDuration;
+    private readonly Counter<long> _timeouts;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _circuitTrips;
+    private readonly Counter<long> _bulkheadRejections;
+    private readonly Counter<long> _rateLimitRejections;
+    private readonly Counter<long> _deadlineExceeded;
+    private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _faultsInjected;
+
+    public HttpResilienceMetrics(IMeterFactory meterFactory, ResilienceRegistry registry)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _attemptDuration = meter.CreateHistogram<double>(
+            "http.resilience.attempt.duration",
+            unit: "s",
+            description: "Duration of each attempt sent to the dependency, by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] });
+        _timeouts = meter.CreateCounter<long>("http.resilience.attempt.timeouts", "{timeout}", "Attempts cut by their attempt timeout.");
+        _retries = meter.CreateCounter<long>("http.resilience.retries", "{retry}", "Retry attempts, by attempt number and result.");
+        _circuitTrips = meter.CreateCounter<long>("http.resilience.circuit.trips", "{trip}", "Times a circuit opened.");
+        _bulkheadRejections = meter.CreateCounter<long>("http.resilience.bulkhead.rejections", "{request}", "Requests the bulkhead rejected.");
+        _rateLimitRejections = meter.CreateCounter<long>("http.resilience.rate_limit.rejections", "{request}", "Requests the outbound rate limit rejected.");
+        _deadlineExceeded = meter.CreateCounter<long>("http.resilience.deadline.exceeded", "{request}", "Logical requests whose budget was spent before a usable response.");
+        _fallbacks = meter.CreateCounter<long>("http.resilience.fallbacks", "{response}", "Fallback responses served, by kind.");
+        _faultsInjected = meter.CreateCounter<long>("http.resilience.faults.injected", "{fault}", "Faults injected on purpose, by kind.");
+        meter.CreateObservableGauge("http.resilience.circuit.state", () => ObserveCircuits(registry), "{state}", "Circuit state: 0 closed, 1 open, 2 half-open.");
+        meter.CreateObservableUpDownCounter("http.resilience.bulkhead.active", () => ObserveBulkheads(registry), "{request}", "Requests holding a bulkhead permit.");
+    }
+
+    public bool AttemptDurationEnabled => _attemptDuration.Enabled;
+
+    public void RecordAttempt(string client, TimeSpan duration, string outcome, int? statusCode)
+    {
+        if (!_attemptDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { HttpResilienceTagNames.ClientName, client }, { HttpResilienceTagNames.Outcome, outcome } };
+        if (statusCode is { } status)
+        {
+            tags.Add(HttpResilienceTagNames.StatusCode, status);
+        }
+
+        _attemptDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void RecordTimeout(string client) => _timeouts.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
+    public void RecordRetry(string client, int attempt, string result)
+        => _retries.Add(
+            1,
+            new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client),
+            new KeyValuePair<string, object?>(HttpResilienceTagNames.Attempt, attempt),
+            new KeyValuePair<string, object?>(HttpResilienceTagNames.Result, result));
+
+    public void RecordCircuitTrip(string client, string? authority) => _circuitTrips.Add(1, ClientTags(client, authority));
+
+    public void RecordBulkheadRejection(string client, string? authority) => _bulkheadRejections.Add(1, ClientTags(client, authority));
+
+    public void RecordRateLimitRejection(string client) => _rateLimitRejections.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
+    public void RecordDeadlineExceeded(string client) => _deadlineExceeded.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
+    public void RecordFallback(string client, string kind)
+        => _fallbacks.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client), new KeyValuePair<string, object?>(HttpResilienceTagNames.FallbackKind, kind));
+
+    public void RecordFaultInjected(string client, string kind)
+        => _faultsInjected.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client), new KeyValuePair<string, object?>(HttpResilienceTagNames.ErrorType, kind));
+
+    private static TagList ClientTags(string client, string? authority)
+    {
+        var tags = new TagList { { HttpResilienceTagNames.ClientName, client } };
+        if (authority is not null)
+        {
+            tags.Add(HttpResilienceTagNames.Authority, authority);
+        }
+
+        return tags;
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveCircuits(ResilienceRegistry registry)
+    {
+        foreach (var circuit in registry.GetCircuitBreakers())
+        {
+            yield return new Measurement<int>((int)circuit.State, ClientTags(circuit.ClientName, circuit.Authority));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveBulkheads(ResilienceRegistry registry)
+    {
+        foreach (var bulkhead in registry.GetBulkheads())
+        {
+            yield return new Measurement<int>(bulkhead.Active, ClientTags(bulkhead.ClientName, bulkhead.Authority));
+        }
+    }
+}

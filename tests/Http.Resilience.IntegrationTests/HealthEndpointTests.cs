@@ -1,0 +1,90 @@
+using System.Net;
+using Http.Resilience.IntegrationTests.Helpers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Http.Resilience.IntegrationTests;
+
+/// <summary>Trap 4: liveness reports the service's own health only; circuits are reported on their own endpoint.</summary>
+public class HealthEndpointTests
+{
+    private static async Task<WebApplication> StartAppAsync(Uri dependency, HealthStatus openStatus = HealthStatus.Degraded)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddHttpClient("payment", c => c.BaseAddress = dependency).AddHttpResilience(o =>
+        {
+            o.Retry.Enabled = false;
+            o.CircuitBreaker.MinimumThroughput = 1;
+            o.CircuitBreaker.BreakDuration = TimeSpan.FromMilliseconds(800);
+        });
+        builder.Services.AddHealthChecks().AddHttpResilienceCircuits(openCircuitStatus: openStatus);
+        var app = builder.Build();
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/dependencies", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HttpResilienceHealthChecksBuilderExtensions.DependenciesTag) });
+        app.MapGet("/pay", async (IHttpClientFactory factory) =>
+        {
+            try
+            {
+                using var response = await factory.CreateClient("payment").GetAsync("/charge");
+                return Results.StatusCode((int)response.StatusCode);
+            }
+            catch (HttpResilienceException)
+            {
+                return Results.StatusCode(503);
+            }
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    [Fact]
+    public async Task Circuit_ClosedOpenHalfOpenClosed_DependenciesReportIt_LivenessStaysHealthy()
+    {
+        using var dependency = Mock.Start();
+        dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WillSetStateTo("up").RespondWith(Response.Create().WithStatusCode(500));
+        dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WhenStateIs("up").RespondWith(Response.Create().WithStatusCode(200));
+        await using var app = await StartAppAsync(dependency.BaseAddress());
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+
+        Assert.Equal("Healthy", await http.GetStringAsync("/health/dependencies")); // the client exists, its circuit is closed
+
+        using (await http.GetAsync("/pay")) { } // a 500 opens the circuit
+        using var open = await http.GetAsync("/health/dependencies");
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode); // Degraded answers 200: never pulls the instance
+        Assert.Equal("Degraded", await open.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", await http.GetStringAsync("/health")); // liveness: own health only
+
+        await Task.Delay(TimeSpan.FromMilliseconds(900)); // real time: the break ends, the circuit reads half-open
+        Assert.Equal("Degraded", await http.GetStringAsync("/health/dependencies"));
+        var monitor = app.Services.GetRequiredService<IHttpResilienceMonitor>();
+        Assert.Equal(CircuitState.HalfOpen, Assert.Single(monitor.GetCircuitBreakers()).State);
+
+        using (await http.GetAsync("/pay")) { } // the probe succeeds
+        Assert.Equal("Healthy", await http.GetStringAsync("/health/dependencies"));
+        Assert.Equal(2, dependency.LogEntries.Count()); // health checks never called the dependency
+    }
+
+    [Fact]
+    public async Task OpenCircuitStatus_CanBeMadeUnhealthyWhenAsked()
+    {
+        using var dependency = Mock.Start();
+        dependency.Given(Request.Create().WithPath("/charge")).RespondWith(Response.Create().WithStatusCode(503));
+        await using var app = await StartAppAsync(dependency.BaseAddress(), HealthStatus.Unhealthy);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+
+        using (await http.GetAsync("/pay")) { }
+        using var response = await http.GetAsync("/health/dependencies");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Healthy", await http.GetStringAsync("/health"));
+    }
+}

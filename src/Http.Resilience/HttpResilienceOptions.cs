@@ -25,7 +25,8 @@ public sealed class HttpResilienceOptions
     /// When the budget is spent before a usable response the request fails with <see cref="DeadlineExceededException"/>.
     /// The budget covers the handler chain up to the response headers; reading the body afterwards is the caller's
     /// (use a <see cref="CancellationToken"/> for it). A finite <see cref="HttpClient.Timeout"/> set by the user,
-    /// other than the 100 second default, shortens the budget to that value.
+    /// other than the 100 second default, shortens the budget to that value, and so does an <see cref="InheritedDeadline"/>
+    /// (the deadline of the request being served, when it carried one).
     /// </remarks>
     public TimeSpan Deadline { get; set; } = HttpResilienceDefaults.Deadline;
 
@@ -33,6 +34,9 @@ public sealed class HttpResilienceOptions
     /// <value>The default value is 2 seconds. Must be positive, at most 1 day and not greater than <see cref="Deadline"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
     /// <remarks>The effective timeout of each attempt is the smaller of this value and the budget left. A timed-out attempt is a transient failure.</remarks>
     public TimeSpan AttemptTimeout { get; set; } = HttpResilienceDefaults.AttemptTimeout;
+
+    /// <summary>Gets or sets the deadline propagation options (off by default).</summary>
+    public DeadlinePropagationOptions DeadlinePropagation { get; set; } = new();
 
     /// <summary>Gets or sets the retry options.</summary>
     public RetryOptions Retry { get; set; } = new();

@@ -43,6 +43,18 @@ internal sealed class DeadlineHandler : DelegatingHandler
         // handler-construction failures, and a corrected configuration must recover on reload.
         var options = _optionsMonitor.Get(_clientName);
         var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
+        if (InheritedDeadline.TimeLeft is { } inherited)
+        {
+            deadline = TimeMath.Min(deadline, inherited);
+        }
+
+        if (deadline == TimeSpan.Zero)
+        {
+            // The request being served has no time left: send nothing.
+            ObserveDeadline(_clientName, TimeSpan.Zero, attempts: 0);
+            throw new DeadlineExceededException($"The request of HttpClient '{_clientName}' was not sent: the deadline it inherited was already spent.", TimeSpan.Zero, null);
+        }
+
         var context = new ResilienceContext(_clientName, options, _timeProvider, deadline, cancellationToken);
         request.Options.Set(ResilienceContext.Key, context);
 
@@ -62,7 +74,7 @@ internal sealed class DeadlineHandler : DelegatingHandler
             if (budget?.IsCancellationRequested == true)
             {
                 var exceeded = context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
-                ObserveDeadline(context);
+                ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);
                 throw exceeded;
             }
 
@@ -70,16 +82,16 @@ internal sealed class DeadlineHandler : DelegatingHandler
             // caller's cancellation.
             throw new HttpResilienceException($"The request of HttpClient '{context.ClientName}' was abandoned by an inner handler without cancellation.", ex);
         }
-        catch (DeadlineExceededException) when (ObserveDeadline(context))
+        catch (DeadlineExceededException) when (ObserveDeadline(context.ClientName, context.Deadline, context.Attempts))
         {
             throw; // unreachable: ObserveDeadline only records, and returns false
         }
     }
 
-    private bool ObserveDeadline(ResilienceContext context)
+    private bool ObserveDeadline(string clientName, TimeSpan deadline, int attempts)
     {
-        _registry.Metrics?.RecordDeadlineExceeded(context.ClientName);
-        Log.DeadlineExceeded(_registry.Logger, context.ClientName, context.Deadline, context.Attempts);
+        _registry.Metrics?.RecordDeadlineExceeded(clientName);
+        Log.DeadlineExceeded(_registry.Logger, clientName, deadline, attempts);
         return false;
     }
 }

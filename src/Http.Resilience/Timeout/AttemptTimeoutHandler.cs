@@ -30,6 +30,10 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
 
         var remaining = context.Remaining;
         var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
+        if (context.Options.DeadlinePropagation is { Enabled: true } propagation)
+        {
+            Propagate(request, propagation, timeout);
+        }
         if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
         {
             return base.SendAsync(request, cancellationToken);
@@ -79,6 +83,20 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         {
             throw; // unreachable: Observe only records, and returns false
         }
+    }
+
+    /// <summary>Tells the dependency how long this attempt will be waited for, less the safety margin (never negative).</summary>
+    private static void Propagate(HttpRequestMessage request, DeadlinePropagationOptions options, TimeSpan timeout)
+    {
+        request.Headers.Remove(options.HeaderName);
+        if (TimeMath.IsInfinite(timeout))
+        {
+            return;
+        }
+
+        var left = timeout - options.SafetyMargin;
+        var milliseconds = left > TimeSpan.Zero ? (long)left.TotalMilliseconds : 0;
+        request.Headers.TryAddWithoutValidation(options.HeaderName, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private static bool Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)

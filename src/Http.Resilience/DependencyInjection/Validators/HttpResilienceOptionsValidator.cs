@@ -177,6 +177,20 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             CheckRange(faults.Latency, "FaultInjection.Latency", Fail);
         }
 
+        if (options.DeadlinePropagation is not { } propagation)
+        {
+            Fail(nameof(HttpResilienceOptions.DeadlinePropagation), "must not be null", null);
+        }
+        else
+        {
+            if (!IsHeaderName(propagation.HeaderName) || !IsFreeRequestHeader(propagation.HeaderName))
+            {
+                Fail("DeadlinePropagation.HeaderName", "must be a valid HTTP request header name that the HTTP stack does not manage", propagation.HeaderName);
+            }
+
+            CheckRange(propagation.SafetyMargin, "DeadlinePropagation.SafetyMargin", Fail);
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Http.Resilience.AspNetCore;
+
+/// <summary>
+/// Reads the caller's time left, makes it the request's deadline, and makes every Http.Resilience call made while
+/// handling the request start with no more than that.
+/// </summary>
+/// <remarks>
+/// The deadline is the smaller of the header's value and the endpoint's (or the default) server-side deadline.
+/// A spent deadline answers 504 at once, without running the endpoint (so without calling anything downstream).
+/// Otherwise <see cref="HttpContext.RequestAborted"/> is linked to the deadline, so work past it is cancelled, and a
+/// request that runs out answers 504 if nothing was written yet. A malformed header is ignored, never an error.
+/// </remarks>
+internal sealed class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineOptions options, TimeProvider timeProvider)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var deadline = Resolve(context);
+        if (deadline is not { } budget)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (budget <= TimeSpan.Zero)
+        {
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            return;
+        }
+
+        var aborted = context.RequestAborted;
+        using var expiry = new CancellationTokenSource(budget, timeProvider);
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(aborted, expiry.Token);
+        using var scope = InheritedDeadline.Begin(budget, timeProvider);
+        context.RequestAborted = link.Token;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!aborted.IsCancellationRequested && !context.Response.HasStarted &&
+                                   (ex is DeadlineExceededException || (ex is OperationCanceledException && expiry.IsCancellationRequested)))
+        {
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+        }
+        finally
+        {
+            context.RequestAborted = aborted;
+        }
+    }
+
+    private TimeSpan? Resolve(HttpContext context)
+    {
+        TimeSpan? fromHeader = null;
+        if (context.Request.Headers.TryGetValue(options.HeaderName, out var values) &&
+            long.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) &&
+            milliseconds <= (long)TimeSpan.FromDays(1).TotalMilliseconds)
+        {
+            fromHeader = TimeSpan.FromMilliseconds(milliseconds);
+        }
+
+        var own = context.GetEndpoint()?.Metadata.GetMetadata<EndpointDeadline>()?.Deadline ?? options.DefaultDeadline;
+        return (fromHeader, own) switch
+        {
+            ({ } a, { } b) => a < b ? a : b,
+            ({ } a, null) => a,
+            (null, { } b) => b,
+            _ => null,
+        };
+    }
+}

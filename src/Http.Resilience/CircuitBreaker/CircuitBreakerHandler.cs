@@ -8,6 +8,9 @@ namespace Http.Resilience;
 /// </summary>
 internal sealed class CircuitBreakerHandler : DelegatingHandler
 {
+    /// <summary>What a probe may run past its own budget before another request takes over probing.</summary>
+    private static readonly TimeSpan ProbeGrace = TimeSpan.FromSeconds(1);
+
     private readonly ResilienceRegistry _registry;
 
     public CircuitBreakerHandler(ResilienceRegistry registry)
@@ -26,7 +29,9 @@ internal sealed class CircuitBreakerHandler : DelegatingHandler
         }
 
         var circuit = _registry.GetOrAddCircuit(context.ClientName, options.PerAuthority ? Authority.Of(request) : null);
-        var permit = circuit.TryEnter(options);
+        var remaining = context.Remaining;
+        var probeLease = TimeMath.IsInfinite(remaining) ? options.BreakDuration : remaining + ProbeGrace;
+        var permit = circuit.TryEnter(options, probeLease);
         if (permit.Kind == CircuitPermitKind.Rejected)
         {
             throw CreateOpenException(circuit, permit);

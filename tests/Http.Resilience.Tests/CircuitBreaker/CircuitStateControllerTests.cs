@@ -15,11 +15,13 @@ public class CircuitStateControllerTests
         BreakDuration = TimeSpan.FromSeconds(30),
     };
 
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30); // a probe's own budget
+
     private CircuitStateController CreateSut() => new("payment", null, _time, _changes.Add);
 
     private void Run(CircuitStateController sut, CircuitOutcome outcome)
     {
-        var permit = sut.TryEnter(_options);
+        var permit = sut.TryEnter(_options, Lease);
         Assert.NotEqual(CircuitPermitKind.Rejected, permit.Kind);
         sut.Complete(permit, outcome, _options);
     }
@@ -47,13 +49,13 @@ public class CircuitStateControllerTests
         Run(sut, CircuitOutcome.Failure); // 2 of 4 = 0.5 >= 0.5
         Assert.Equal(CircuitState.Open, sut.State);
 
-        var rejected = sut.TryEnter(_options);
+        var rejected = sut.TryEnter(_options, Lease);
         Assert.Equal(CircuitPermitKind.Rejected, rejected.Kind);
         Assert.Equal(TimeSpan.FromSeconds(30), rejected.RetryAfter);
 
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(CircuitState.HalfOpen, sut.State); // as a health check reads it
-        var probe = sut.TryEnter(_options);
+        var probe = sut.TryEnter(_options, Lease);
         Assert.Equal(CircuitPermitKind.Probe, probe.Kind);
         sut.Complete(probe, CircuitOutcome.Success, _options);
 
@@ -132,7 +134,7 @@ public class CircuitStateControllerTests
         var permits = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
         {
             start.SignalAndWait();
-            return Enumerable.Range(0, 100).Select(_ => sut.TryEnter(_options)).ToList();
+            return Enumerable.Range(0, 100).Select(_ => sut.TryEnter(_options, Lease)).ToList();
         })));
 
         var all = permits.SelectMany(p => p).ToList();
@@ -149,30 +151,30 @@ public class CircuitStateControllerTests
         var outcome = failed ? CircuitOutcome.Failure : CircuitOutcome.Ignored;
         var sut = CreateOpen();
         _time.Advance(TimeSpan.FromSeconds(30));
-        var probe = sut.TryEnter(_options);
+        var probe = sut.TryEnter(_options, Lease);
 
         _time.Advance(TimeSpan.FromSeconds(2));
         sut.Complete(probe, outcome, _options);
 
         Assert.Equal(CircuitState.Open, sut.State);
-        var rejected = sut.TryEnter(_options);
+        var rejected = sut.TryEnter(_options, Lease);
         Assert.Equal(TimeSpan.FromSeconds(30), rejected.RetryAfter);
         Assert.Equal(CircuitState.Open, _changes[^1].State);
         Assert.Contains("probe", _changes[^1].Reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void TryEnter_ProbeNeverCameBack_AnotherProbeTakesOverAfterABreakAndTheLateOneIsIgnored()
+    public void TryEnter_ProbeOutlivedItsBudget_AnotherProbeTakesOverAndTheLateOneIsIgnored()
     {
         var sut = CreateOpen();
         _time.Advance(TimeSpan.FromSeconds(30));
-        var lost = sut.TryEnter(_options);
+        var lost = sut.TryEnter(_options, Lease);
         Assert.Equal(CircuitPermitKind.Probe, lost.Kind);
 
         _time.Advance(TimeSpan.FromSeconds(29));
-        Assert.Equal(CircuitPermitKind.Rejected, sut.TryEnter(_options).Kind);
+        Assert.Equal(CircuitPermitKind.Rejected, sut.TryEnter(_options, Lease).Kind);
         _time.Advance(TimeSpan.FromSeconds(1));
-        var takeover = sut.TryEnter(_options);
+        var takeover = sut.TryEnter(_options, Lease);
         Assert.Equal(CircuitPermitKind.Probe, takeover.Kind);
 
         sut.Complete(lost, CircuitOutcome.Failure, _options); // too late: ignored
@@ -185,7 +187,7 @@ public class CircuitStateControllerTests
     public void Complete_RequestAdmittedWhileClosedFinishingAfterOpen_IsNotCounted()
     {
         var sut = CreateSut();
-        var late = sut.TryEnter(_options);
+        var late = sut.TryEnter(_options, Lease);
         for (var i = 0; i < 4; i++)
         {
             Run(sut, CircuitOutcome.Failure);

@@ -42,9 +42,10 @@ internal enum CircuitOutcome
 /// Open: requests are rejected with the time left until <c>BreakDuration</c> ends. The first request after that moment
 /// moves the circuit to half-open and becomes the probe; every other request is rejected while the probe is in flight.
 /// The probe's success closes the circuit and clears the window; anything else (failure, timeout, deadline, the caller
-/// cancelling it) opens it for another <c>BreakDuration</c>. A probe still running after one <c>BreakDuration</c> is
-/// abandoned: the next request becomes a new probe, and the old probe's late outcome is ignored (a generation number
-/// tells them apart), so the circuit can never stay half-open forever.
+/// cancelling it) opens it for another <c>BreakDuration</c>. A probe always ends by its own deadline (its outcome is
+/// reported in a <c>finally</c>); one still running past its budget (or past <c>BreakDuration</c>, when it has no
+/// deadline) is abandoned: the next request becomes a new probe, and the old probe's late outcome is ignored (a
+/// generation number tells them apart), so the circuit can never stay half-open forever.
 /// </para>
 /// <para>
 /// Concurrency: every transition and every window update happens under one lock per circuit, so the window's totals and
@@ -61,10 +62,9 @@ internal sealed class CircuitStateController
     private RollingHealthWindow? _window;
     private CircuitState _state = CircuitState.Closed;
     private TimeSpan _blockedUntil;
-    private TimeSpan _probeStartedAt;
+    private TimeSpan _probeExpiresAt;
     private bool _probeInFlight;
     private long _generation;
-    private TimeSpan _lastBreakDuration;
 
     public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged)
     {
@@ -105,7 +105,10 @@ internal sealed class CircuitStateController
 
     private TimeSpan Now => _timeProvider.GetElapsedTime(_origin);
 
-    public CircuitPermit TryEnter(CircuitBreakerOptions options)
+    /// <param name="options">The options of the request asking.</param>
+    /// <param name="probeLease">How long this request may hold the probe, if it becomes the probe: its own budget, so a
+    /// probe is never taken over while it may still answer.</param>
+    public CircuitPermit TryEnter(CircuitBreakerOptions options, TimeSpan probeLease)
     {
         OnCircuitStateChangedArguments? change = null;
         CircuitPermit permit;
@@ -122,16 +125,16 @@ internal sealed class CircuitStateController
                     break;
                 case CircuitState.Open:
                     change = Transition_NeedsLock(CircuitState.HalfOpen, "the break duration is over; letting one probe through", now, null);
-                    permit = StartProbe_NeedsLock(now);
+                    permit = StartProbe_NeedsLock(now, probeLease);
                     break;
                 default: // half-open
-                    if (_probeInFlight && now - _probeStartedAt < _lastBreakDuration)
+                    if (_probeInFlight && now < _probeExpiresAt)
                     {
                         permit = new(CircuitPermitKind.Rejected, _generation, null);
                     }
                     else
                     {
-                        permit = StartProbe_NeedsLock(now); // the previous probe never came back: take over
+                        permit = StartProbe_NeedsLock(now, probeLease); // the previous probe outlived its own budget: take over
                     }
 
                     break;
@@ -199,18 +202,17 @@ internal sealed class CircuitStateController
         }
     }
 
-    private CircuitPermit StartProbe_NeedsLock(TimeSpan now)
+    private CircuitPermit StartProbe_NeedsLock(TimeSpan now, TimeSpan lease)
     {
         _generation++;
         _probeInFlight = true;
-        _probeStartedAt = now;
+        _probeExpiresAt = now + lease;
         return new(CircuitPermitKind.Probe, _generation, null);
     }
 
     private OnCircuitStateChangedArguments Open_NeedsLock(CircuitBreakerOptions options, TimeSpan now, string reason)
     {
         _blockedUntil = now + options.BreakDuration;
-        _lastBreakDuration = options.BreakDuration;
         _probeInFlight = false;
         _generation++;
         return Transition_NeedsLock(CircuitState.Open, reason, now, options.BreakDuration);

@@ -1,0 +1,192 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace OutageDemo;
+
+/// <summary>
+/// Latency over time for both runs, as a PNG: one panel per run, one dot per user action (payment red, catalog blue),
+/// latency on a log scale, the slowdown shaded. Written with nothing but the base library (zlib and a tiny pixel font).
+/// </summary>
+internal static class PngChart
+{
+    private const int Width = 960;
+    private const int PanelHeight = 260;
+    private const int Left = 70;
+    private const int Right = 20;
+    private const int Top = 40;
+    private const int Gap = 50;
+    private static readonly int Height = Top + (2 * PanelHeight) + Gap + 40;
+
+    private static readonly (byte R, byte G, byte B) Payment = (214, 39, 40);
+    private static readonly (byte R, byte G, byte B) Catalog = (31, 119, 180);
+    private static readonly (byte R, byte G, byte B) Ink = (40, 40, 40);
+    private static readonly (byte R, byte G, byte B) Grid = (225, 225, 225);
+    private static readonly (byte R, byte G, byte B) Shade = (253, 232, 232);
+
+    public static void Write(string path, RunResult plain, RunResult chain)
+    {
+        var pixels = new byte[Width * Height * 3];
+        Fill(pixels, 0, 0, Width, Height, (255, 255, 255));
+        Text(pixels, Left, 12, "LATENCY OF EACH USER ACTION OVER TIME", Ink, 2);
+        Text(pixels, Width - 300, 14, "PAYMENT", Payment, 2);
+        Text(pixels, Width - 170, 14, "CATALOG", Catalog, 2);
+        Panel(pixels, Top, "PLAIN HTTPCLIENT", plain);
+        Panel(pixels, Top + PanelHeight + Gap, "WITH HTTP.RESILIENCE", chain);
+        File.WriteAllBytes(path, Encode(pixels));
+    }
+
+    private static void Panel(byte[] pixels, int top, string title, RunResult run)
+    {
+        var plotWidth = Width - Left - Right;
+        var bottom = top + PanelHeight - 20;
+        var seconds = run.Script.Duration.TotalSeconds;
+        int X(double s) => Left + (int)(s / seconds * plotWidth);
+        int Y(double ms) => bottom - (int)((Math.Log10(Math.Clamp(ms, 1, 20_000)) - 0) / Math.Log10(20_000) * (PanelHeight - 40));
+
+        Fill(pixels, X(run.Script.SlowFrom.TotalSeconds), Y(20_000), X(run.Script.SlowUntil.TotalSeconds) - X(run.Script.SlowFrom.TotalSeconds), bottom - Y(20_000), Shade);
+        foreach (var (ms, label) in new[] { (10.0, "10MS"), (100.0, "100MS"), (1000.0, "1S"), (10_000.0, "10S") })
+        {
+            Fill(pixels, Left, Y(ms), plotWidth, 1, Grid);
+            Text(pixels, 8, Y(ms) - 3, label, Ink, 1);
+        }
+
+        for (var s = 0; s <= (int)seconds; s += 5)
+        {
+            Fill(pixels, X(s), bottom, 1, 5, Ink);
+            Text(pixels, X(s) - 4, bottom + 8, $"{s}S", Ink, 1);
+        }
+
+        Fill(pixels, Left, bottom, plotWidth, 1, Ink);
+        Fill(pixels, Left, Y(20_000), 1, bottom - Y(20_000), Ink);
+        Text(pixels, Left + 8, top - 4, title, Ink, 2);
+        foreach (var sample in run.Samples)
+        {
+            var color = sample.Checkout ? Payment : Catalog;
+            Fill(pixels, X(sample.At.TotalSeconds) - 1, Y(sample.Latency.TotalMilliseconds) - 1, 3, 3, color);
+        }
+    }
+
+    private static void Fill(byte[] pixels, int x, int y, int w, int h, (byte R, byte G, byte B) color)
+    {
+        for (var j = Math.Max(0, y); j < Math.Min(Height, y + h); j++)
+        {
+            for (var i = Math.Max(0, x); i < Math.Min(Width, x + w); i++)
+            {
+                var o = ((j * Width) + i) * 3;
+                pixels[o] = color.R;
+                pixels[o + 1] = color.G;
+                pixels[o + 2] = color.B;
+            }
+        }
+    }
+
+    private static void Text(byte[] pixels, int x, int y, string text, (byte R, byte G, byte B) color, int scale)
+    {
+        foreach (var c in text)
+        {
+            if (Font.TryGetValue(c, out var rows))
+            {
+                for (var row = 0; row < 7; row++)
+                {
+                    for (var col = 0; col < 5; col++)
+                    {
+                        if (rows[row][col] == '#')
+                        {
+                            Fill(pixels, x + (col * scale), y + (row * scale), scale, scale, color);
+                        }
+                    }
+                }
+            }
+
+            x += 6 * scale;
+        }
+    }
+
+    private static byte[] Encode(byte[] pixels)
+    {
+        using var raw = new MemoryStream();
+        using (var zlib = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            for (var y = 0; y < Height; y++)
+            {
+                zlib.WriteByte(0); // filter: none
+                zlib.Write(pixels, y * Width * 3, Width * 3);
+            }
+        }
+
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, Width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), Height);
+        header[8] = 8; // bit depth
+        header[9] = 2; // colour type: RGB
+        Chunk(png, "IHDR", header);
+        Chunk(png, "IDAT", raw.ToArray());
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream png, string type, byte[] data)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        png.Write(length);
+        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
+        png.Write(typeBytes);
+        png.Write(data);
+        var crc = Crc32(typeBytes, data);
+        BinaryPrimitives.WriteUInt32BigEndian(length, crc);
+        png.Write(length);
+    }
+
+    private static uint Crc32(byte[] type, byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in type.Concat(data))
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return crc ^ 0xFFFFFFFFu;
+    }
+
+    private static readonly Dictionary<char, string[]> Font = new()
+    {
+        ['A'] = [".###.", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"],
+        ['C'] = [".###.", "#...#", "#....", "#....", "#....", "#...#", ".###."],
+        ['E'] = ["#####", "#....", "#....", "####.", "#....", "#....", "#####"],
+        ['F'] = ["#####", "#....", "#....", "####.", "#....", "#....", "#...."],
+        ['G'] = [".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".####"],
+        ['H'] = ["#...#", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"],
+        ['I'] = [".###.", "..#..", "..#..", "..#..", "..#..", "..#..", ".###."],
+        ['L'] = ["#....", "#....", "#....", "#....", "#....", "#....", "#####"],
+        ['M'] = ["#...#", "##.##", "#.#.#", "#.#.#", "#...#", "#...#", "#...#"],
+        ['N'] = ["#...#", "##..#", "#.#.#", "#..##", "#...#", "#...#", "#...#"],
+        ['O'] = [".###.", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."],
+        ['P'] = ["####.", "#...#", "#...#", "####.", "#....", "#....", "#...."],
+        ['R'] = ["####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#"],
+        ['S'] = [".####", "#....", "#....", ".###.", "....#", "....#", "####."],
+        ['T'] = ["#####", "..#..", "..#..", "..#..", "..#..", "..#..", "..#.."],
+        ['U'] = ["#...#", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."],
+        ['V'] = ["#...#", "#...#", "#...#", "#...#", "#...#", ".#.#.", "..#.."],
+        ['W'] = ["#...#", "#...#", "#...#", "#.#.#", "#.#.#", "##.##", "#...#"],
+        ['Y'] = ["#...#", "#...#", ".#.#.", "..#..", "..#..", "..#..", "..#.."],
+        ['0'] = [".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."],
+        ['1'] = ["..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."],
+        ['2'] = [".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"],
+        ['3'] = ["####.", "....#", "....#", ".###.", "....#", "....#", "####."],
+        ['4'] = ["...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."],
+        ['5'] = ["#####", "#....", "####.", "....#", "....#", "#...#", ".###."],
+        ['6'] = [".###.", "#....", "#....", "####.", "#...#", "#...#", ".###."],
+        ['7'] = ["#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."],
+        ['8'] = [".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."],
+        ['9'] = [".###.", "#...#", "#...#", ".####", "....#", "....#", ".###."],
+        ['.'] = [".....", ".....", ".....", ".....", ".....", ".##..", ".##.."],
+        [' '] = [".....", ".....", ".....", ".....", ".....", ".....", "....."],
+    };
+}

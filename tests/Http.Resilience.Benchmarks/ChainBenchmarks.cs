@@ -1,0 +1,184 @@
+using System.Net;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Http.Resilience.Benchmarks;
+
+/// <summary>The five categories of issue 6, each with the bare client, our chain and both peers, in one run.</summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+public class ChainBenchmarks
+{
+    private ServiceProvider _happyProvider = null!;
+    private HttpClient _bare = null!, _ours = null!, _ms = null!, _polly = null!;
+
+    private ServiceProvider _retryProvider = null!;
+    private HttpClient _retryOurs = null!, _retryMs = null!, _retryPolly = null!;
+
+    private ServiceProvider _openProvider = null!;
+    private HttpClient _openOurs = null!, _openMs = null!, _openPolly = null!;
+
+    private ServiceProvider _fullProvider = null!;
+    private HttpClient _fullOurs = null!, _fullMs = null!, _fullPolly = null!;
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        (_happyProvider, var happy) = Clients.Build(_ => HttpStatusCode.OK, ours: o => o.Retry.BaseDelay = TimeSpan.Zero);
+        (_bare, _ours, _ms, _polly) = (happy.CreateClient(Clients.Bare), happy.CreateClient(Clients.Ours), happy.CreateClient(Clients.Microsoft), happy.CreateClient(Clients.Polly));
+
+        // 503 then 200, for every logical request: each handler chain alternates on its own.
+        var flip = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        (_retryProvider, var retry) = Clients.Build(
+            r => flip.AddOrUpdate(r.Headers.Host ?? "x", true, (_, last) => !last) ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK,
+            ours: o => o.Retry.BaseDelay = TimeSpan.Zero,
+            microsoft: o =>
+            {
+                o.Retry.Delay = TimeSpan.Zero;
+                o.CircuitBreaker.FailureRatio = 1.0; // the peers count attempts (half fail here): keep their circuits closed
+            },
+            circuitFailureRatio: 1.0);
+        _retryOurs = retry.CreateClient(Clients.Ours);
+        _retryMs = retry.CreateClient(Clients.Microsoft);
+        _retryPolly = retry.CreateClient(Clients.Polly);
+        _retryOurs.DefaultRequestHeaders.Host = "ours";
+        _retryMs.DefaultRequestHeaders.Host = "ms";
+        _retryPolly.DefaultRequestHeaders.Host = "polly";
+
+        // Circuits opened in setup: every call fails until each breaker trips.
+        (_openProvider, var open) = Clients.Build(
+            _ => HttpStatusCode.InternalServerError,
+            ours: o =>
+            {
+                o.Retry.Enabled = false;
+                o.CircuitBreaker.MinimumThroughput = 2;
+            },
+            microsoft: o =>
+            {
+                o.Retry.MaxRetryAttempts = 1;
+                o.Retry.Delay = TimeSpan.Zero;
+                o.CircuitBreaker.MinimumThroughput = 2;
+            },
+            circuitMinimumThroughput: 2);
+        (_openOurs, _openMs, _openPolly) = (open.CreateClient(Clients.Ours), open.CreateClient(Clients.Microsoft), open.CreateClient(Clients.Polly));
+        foreach (var client in new[] { _openOurs, _openMs, _openPolly })
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await Rejected(client);
+            }
+        }
+
+        // Bulkheads full in setup: one request hangs inside each limit of 1.
+        (_fullProvider, var full) = Clients.Build(
+            _ => HttpStatusCode.OK,
+            ours: o =>
+            {
+                o.Bulkhead.MaxConcurrency = 1;
+                o.Deadline = o.AttemptTimeout = TimeSpan.FromHours(1);
+            },
+            microsoft: o =>
+            {
+                o.RateLimiter.DefaultRateLimiterOptions.PermitLimit = 1;
+                o.RateLimiter.DefaultRateLimiterOptions.QueueLimit = 0;
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromHours(2);
+                o.AttemptTimeout.Timeout = TimeSpan.FromHours(1);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromHours(2);
+            },
+            concurrency: 1,
+            pollyTimeout: TimeSpan.FromHours(1));
+        (_fullOurs, _fullMs, _fullPolly) = (full.CreateClient(Clients.Ours), full.CreateClient(Clients.Microsoft), full.CreateClient(Clients.Polly));
+        foreach (var client in new[] { _fullOurs, _fullMs, _fullPolly })
+        {
+            client.Timeout = Timeout.InfiniteTimeSpan;
+            _ = client.GetAsync("hang");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _happyProvider.Dispose();
+        _retryProvider.Dispose();
+        _openProvider.Dispose();
+        _fullProvider.Dispose();
+    }
+
+    private static async Task Rejected(HttpClient client)
+    {
+        try
+        {
+            using var response = await client.GetAsync("x");
+        }
+        catch (Exception)
+        {
+            // the rejection we are measuring (CircuitOpenException, BrokenCircuitException, RateLimiterRejectedException, ...)
+        }
+    }
+
+    private static async Task Get(HttpClient client)
+    {
+        using var response = await client.GetAsync("x");
+    }
+
+    private static async Task Post(HttpClient client)
+    {
+        using var response = await client.PostAsync("x", new StringContent("{\"amount\":42}"));
+    }
+
+    [BenchmarkCategory("1 happy GET"), Benchmark(Baseline = true)]
+    public Task HappyBare() => Get(_bare);
+
+    [BenchmarkCategory("1 happy GET"), Benchmark]
+    public Task HappyOurs() => Get(_ours);
+
+    [BenchmarkCategory("1 happy GET"), Benchmark]
+    public Task HappyMicrosoftStandard() => Get(_ms);
+
+    [BenchmarkCategory("1 happy GET"), Benchmark]
+    public Task HappyPolly() => Get(_polly);
+
+    [BenchmarkCategory("2 retry then success"), Benchmark(Baseline = true)]
+    public Task RetryBare() => Get(_bare);
+
+    [BenchmarkCategory("2 retry then success"), Benchmark]
+    public Task RetryOurs() => Get(_retryOurs);
+
+    [BenchmarkCategory("2 retry then success"), Benchmark]
+    public Task RetryMicrosoftStandard() => Get(_retryMs);
+
+    [BenchmarkCategory("2 retry then success"), Benchmark]
+    public Task RetryPolly() => Get(_retryPolly);
+
+    [BenchmarkCategory("3 open-circuit rejection"), Benchmark]
+    public Task OpenCircuitOurs() => Rejected(_openOurs);
+
+    [BenchmarkCategory("3 open-circuit rejection"), Benchmark(Baseline = true)]
+    public Task OpenCircuitMicrosoftStandard() => Rejected(_openMs);
+
+    [BenchmarkCategory("3 open-circuit rejection"), Benchmark]
+    public Task OpenCircuitPolly() => Rejected(_openPolly);
+
+    [BenchmarkCategory("4 bulkhead rejection"), Benchmark]
+    public Task BulkheadOurs() => Rejected(_fullOurs);
+
+    [BenchmarkCategory("4 bulkhead rejection"), Benchmark(Baseline = true)]
+    public Task BulkheadMicrosoftStandard() => Rejected(_fullMs);
+
+    [BenchmarkCategory("4 bulkhead rejection"), Benchmark]
+    public Task BulkheadPolly() => Rejected(_fullPolly);
+
+    [BenchmarkCategory("5 POST with idempotency key"), Benchmark(Baseline = true)]
+    public Task PostBare() => Post(_bare);
+
+    [BenchmarkCategory("5 POST with idempotency key"), Benchmark]
+    public Task PostOurs() => Post(_ours);
+
+    [BenchmarkCategory("5 POST with idempotency key"), Benchmark]
+    public Task PostMicrosoftStandard() => Post(_ms);
+
+    [BenchmarkCategory("5 POST with idempotency key"), Benchmark]
+    public Task PostPolly() => Post(_polly);
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Http.Resilience.Benchmarks;
+
+// dotnet run -c Release --project tests/Http.Resilience.Benchmarks -- [--quick]
+// Runs the BenchmarkDotNet suite, then the loopback load run, and writes tests/Http.Resilience.Benchmarks/RESULTS.md.
+var quick = args.Contains("--quick");
+var skipLoad = args.Contains("--no-load");
+var job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
+var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+var summary = BenchmarkRunner.Run<ChainBenchmarks>(config);
+
+var results = new StringBuilder();
+results.AppendLine("# Benchmark results");
+results.AppendLine();
+results.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+results.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {CpuName()}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+results.AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project tests/Http.Resilience.Benchmarks -- {string.Join(' ', args)}` ({(quick ? "BenchmarkDotNet ShortRun: 3 warm-ups, 3 iterations" : "BenchmarkDotNet default job")}, in-process toolchain)");
+results.AppendLine("- Peers: Microsoft.Extensions.Http.Resilience 10.0.0 `AddStandardResilienceHandler()`, and a hand-built Polly v8 pipeline (concurrency limiter, circuit breaker, retry, timeout) through `AddResilienceHandler`; every client built by IHttpClientFactory over the same in-memory primary handler.");
+results.AppendLine();
+results.AppendLine("## Targets (ratios from this run)");
+results.AppendLine();
+results.AppendLine("| target | measured | holds |");
+results.AppendLine("|---|---|---|");
+foreach (var line in Targets(summary))
+{
+    results.AppendLine(line);
+}
+
+results.AppendLine();
+results.AppendLine("## BenchmarkDotNet");
+results.AppendLine();
+var exporter = MarkdownExporter.GitHub;
+using (var writer = new StringWriter(CultureInfo.InvariantCulture))
+{
+    var logger = new BenchmarkDotNet.Loggers.TextLogger(writer);
+    exporter.ExportToLog(summary, logger);
+    results.AppendLine(writer.ToString());
+}
+
+if (!skipLoad)
+{
+    var round = quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
+    var load = await LoadRun.RunAsync(round, rounds: 2);
+    var bare = load.Single(l => l.Name == "bare");
+    results.AppendLine(CultureInfo.InvariantCulture, $"## Loopback load run (Kestrel on 127.0.0.1, 32 loops, 2 rounds of {round.TotalSeconds:0} s each, alternating)");
+    results.AppendLine();
+    results.AppendLine("| client | requests/s | vs bare | p50 | p99 | allocated per request (client + server) |");
+    results.AppendLine("|---|---|---|---|---|---|");
+    foreach (var l in load)
+    {
+        results.AppendLine(CultureInfo.InvariantCulture, $"| {l.Name} | {l.RequestsPerSecond:0} | {l.RequestsPerSecond / bare.RequestsPerSecond:P1} | {l.P50Ms:0.00} ms | {l.P99Ms:0.00} ms | {l.BytesPerRequest:0} B |");
+    }
+
+    var ours = load.Single(l => l.Name == "ours");
+    results.AppendLine();
+    results.AppendLine(CultureInfo.InvariantCulture, $"Target: ours >= 97 % of bare requests/s. Measured {ours.RequestsPerSecond / bare.RequestsPerSecond:P1}: {(ours.RequestsPerSecond >= 0.97 * bare.RequestsPerSecond ? "holds" : "missed")}.");
+}
+
+var path = Path.Combine(FindProjectDirectory(), "RESULTS.md");
+await File.WriteAllTextAsync(path, results.ToString());
+Console.WriteLine($"Wrote {path}");
+return 0;
+
+static IEnumerable<string> Targets(Summary summary)
+{
+    (double Ns, double Bytes) Get(string method)
+    {
+        var report = summary.Reports.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);
+        return (report.ResultStatistics!.Mean, report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? 0);
+    }
+
+    string Row(string target, double ratio, double limit, string detail)
+        => string.Create(CultureInfo.InvariantCulture, $"| {target} | {ratio:0.00} ({detail}) | {(ratio <= limit ? "yes" : $"no, by {ratio / limit:0.0}x")} |");
+
+    var bare = Get("HappyBare");
+    var ours = Get("HappyOurs");
+    var ms = Get("HappyMicrosoftStandard");
+    yield return Row("(1) our added time <= 1/3 of the standard handler's", (ours.Ns - bare.Ns) / (ms.Ns - bare.Ns), 1.0 / 3,
+        $"ours +{ours.Ns - bare.Ns:0} ns, standard +{ms.Ns - bare.Ns:0} ns over bare {bare.Ns:0} ns; limit 0.33");
+    yield return Row("(1) our added bytes <= 1/3 of the standard handler's", (ours.Bytes - bare.Bytes) / (ms.Bytes - bare.Bytes), 1.0 / 3,
+        $"ours +{ours.Bytes - bare.Bytes:0} B, standard +{ms.Bytes - bare.Bytes:0} B over bare {bare.Bytes:0} B; limit 0.33");
+    foreach (var (category, prefix, limit) in new[] { ("(2) retry then success: ours no slower", "Retry", 1.0), ("(5) POST with key: ours no slower", "Post", 1.0), ("(3) open circuit: ours <= 1/5", "OpenCircuit", 0.2), ("(4) bulkhead rejection: ours <= 1/5", "Bulkhead", 0.2) })
+    {
+        var o = Get(prefix + "Ours");
+        var m = Get(prefix + "MicrosoftStandard");
+        var p = Get(prefix + "Polly");
+        yield return Row(category + " than the standard handler", o.Ns / m.Ns, limit, $"{o.Ns:0} ns vs {m.Ns:0} ns; {o.Bytes:0} B vs {m.Bytes:0} B");
+        yield return Row(category + " than hand-built Polly", o.Ns / p.Ns, limit, $"{o.Ns:0} ns vs {p.Ns:0} ns; {o.Bytes:0} B vs {p.Bytes:0} B");
+    }
+}
+
+static string CpuName()
+{
+    try
+    {
+        var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        return line?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+    }
+    catch (IOException)
+    {
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
+
+static string FindProjectDirectory()
+{
+    var directory = new DirectoryInfo(AppContext.BaseDirectory);
+    while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Http.Resilience.Benchmarks.csproj")))
+    {
+        directory = directory.Parent;
+    }
+
+    return directory?.FullName ?? Directory.GetCurrentDirectory();
+}

@@ -79,7 +79,9 @@ internal sealed class Timeline(Script script) : ILoggerProvider
                 "FallbackServed" => "fallback",
                 _ => null,
             };
-            if (kind is not null)
+            // The timeline tells the payment story: events of other clients (the catalog's) are left out.
+            if (kind is not null && state is IReadOnlyList<KeyValuePair<string, object?>> fields &&
+                fields.Any(f => f.Key == "ClientName" && (f.Value as string) == "payment"))
             {
                 owner.Add(kind, string.Empty);
             }

@@ -50,12 +50,16 @@ public class HealthEndpointTests
     public async Task Circuit_ClosedOpenHalfOpenClosed_DependenciesReportIt_LivenessStaysHealthy()
     {
         using var dependency = Mock.Start();
-        dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WillSetStateTo("up").RespondWith(Response.Create().WithStatusCode(500));
+        dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WillSetStateTo("down").RespondWith(Response.Create().WithStatusCode(200));
+        dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WhenStateIs("down").WillSetStateTo("up").RespondWith(Response.Create().WithStatusCode(500));
         dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WhenStateIs("up").RespondWith(Response.Create().WithStatusCode(200));
         await using var app = await StartAppAsync(dependency.BaseAddress());
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
 
-        Assert.Equal("Healthy", await http.GetStringAsync("/health/dependencies")); // the client exists, its circuit is closed
+        var monitor = app.Services.GetRequiredService<IHttpResilienceMonitor>();
+        using (await http.GetAsync("/pay")) { } // a 200: the client exists, its circuit is closed
+        Assert.Equal(CircuitState.Closed, Assert.Single(monitor.GetCircuitBreakers()).State);
+        Assert.Equal("Healthy", await http.GetStringAsync("/health/dependencies"));
 
         using (await http.GetAsync("/pay")) { } // a 500 opens the circuit
         using var open = await http.GetAsync("/health/dependencies");
@@ -65,12 +69,11 @@ public class HealthEndpointTests
 
         await Task.Delay(TimeSpan.FromMilliseconds(900)); // real time: the break ends, the circuit reads half-open
         Assert.Equal("Degraded", await http.GetStringAsync("/health/dependencies"));
-        var monitor = app.Services.GetRequiredService<IHttpResilienceMonitor>();
         Assert.Equal(CircuitState.HalfOpen, Assert.Single(monitor.GetCircuitBreakers()).State);
 
         using (await http.GetAsync("/pay")) { } // the probe succeeds
         Assert.Equal("Healthy", await http.GetStringAsync("/health/dependencies"));
-        Assert.Equal(2, dependency.LogEntries.Count()); // health checks never called the dependency
+        Assert.Equal(3, dependency.LogEntries.Count()); // health checks never called the dependency
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public class MetricsTests
 
         await Assert.ThrowsAsync<DeadlineExceededException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient("payment").GetAsync("/"));
 
-        Assert.InRange(timeouts.GetMeasurementSnapshot().EvaluateAsCounter(), 2, 3);
+        Assert.InRange(timeouts.GetMeasurementSnapshot().EvaluateAsCounter(), 1, 3); // 3 on time; fewer only if a timer fires very late
         Assert.Equal(1, deadlines.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 

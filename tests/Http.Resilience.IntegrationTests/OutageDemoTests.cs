@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace Http.Resilience.IntegrationTests;
 
 /// <summary>The README's first command, shortened: it runs, exits 0, and its own measurement carries the headline.</summary>
+[Collection(HeavyCollection.Name)]
 public class OutageDemoTests
 {
     [Fact]
@@ -26,17 +27,28 @@ public class OutageDemoTests
         })!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await process.WaitForExitAsync(timeout.Token);
 
-        var text = await stdout;
-        Assert.True(process.ExitCode == 0, text + await stderr);
-        Assert.Contains("CIRCUIT OPENS", text, StringComparison.Ordinal);
-        Assert.Contains("(catalog unaffected)", text, StringComparison.Ordinal);
-        Assert.Contains("catalog p99 (slowdown)", text, StringComparison.Ordinal);
-        var png = Path.Combine(output, "outage-demo.png");
-        Assert.True(new FileInfo(png).Length > 1000);
-        Assert.Equal(0x89, File.ReadAllBytes(png)[0]);
-        Directory.Delete(output, recursive: true);
+            var text = await stdout;
+            Assert.True(process.ExitCode == 0, text + await stderr);
+            Assert.Contains("CIRCUIT OPENS", text, StringComparison.Ordinal);
+            Assert.Contains("(catalog unaffected)", text, StringComparison.Ordinal);
+            Assert.Contains("catalog p99 (slowdown)", text, StringComparison.Ordinal);
+            var png = Path.Combine(output, "outage-demo.png");
+            Assert.True(new FileInfo(png).Length > 1000);
+            Assert.Equal(0x89, File.ReadAllBytes(png)[0]);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(output, recursive: true);
+        }
     }
 }

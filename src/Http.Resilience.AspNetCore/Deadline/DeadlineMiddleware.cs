@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Http.Resilience.AspNetCore;
 
@@ -13,7 +14,7 @@ namespace Http.Resilience.AspNetCore;
 /// Otherwise <see cref="HttpContext.RequestAborted"/> is linked to the deadline, so work past it is cancelled, and a
 /// request that runs out answers 504 if nothing was written yet. A malformed header is ignored, never an error.
 /// </remarks>
-internal sealed class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineOptions options, TimeProvider timeProvider)
+internal sealed partial class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineOptions options, TimeProvider timeProvider, ILogger<DeadlineMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -26,6 +27,7 @@ internal sealed class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineO
 
         if (budget <= TimeSpan.Zero)
         {
+            LogDeadlineSpent(logger, context.Request.Path, 0, "none: it arrived spent");
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             return;
         }
@@ -39,9 +41,12 @@ internal sealed class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineO
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!aborted.IsCancellationRequested && !context.Response.HasStarted &&
-                                   (ex is DeadlineExceededException || (ex is OperationCanceledException && expiry.IsCancellationRequested)))
+        catch (Exception ex) when (expiry.IsCancellationRequested && !aborted.IsCancellationRequested && !context.Response.HasStarted &&
+                                   ex is DeadlineExceededException or OperationCanceledException)
         {
+            // Only when this request's own deadline is what ran out; any other failure stays what it is.
+            LogDeadlineSpent(logger, context.Request.Path, budget.TotalMilliseconds, ex.GetType().Name);
+            context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
         }
         finally
@@ -69,4 +74,8 @@ internal sealed class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineO
             _ => null,
         };
     }
+
+    [LoggerMessage(EventId = 20, EventName = "IncomingDeadlineSpent", Level = LogLevel.Debug,
+        Message = "Request to {Path} answered 504: its deadline of {DeadlineMs:F0} ms was spent ({Cause}).")]
+    private static partial void LogDeadlineSpent(ILogger logger, PathString path, double deadlineMs, string cause);
 }

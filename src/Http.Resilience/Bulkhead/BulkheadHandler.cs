@@ -28,11 +28,11 @@ internal sealed class BulkheadHandler : DelegatingHandler
         }
 
         var bulkhead = _registry.GetOrAddBulkhead(context.ClientName, options.PerAuthority ? Authority.Of(request) : null, options);
-        var limiter = bulkhead.GetLimiter(options);
-        var lease = limiter.AttemptAcquire();
+        var generation = bulkhead.GetGeneration(options);
+        var lease = generation.Limiter.AttemptAcquire();
         if (lease.IsAcquired)
         {
-            return SendWithPermitAsync(request, lease, cancellationToken);
+            return SendWithPermitAsync(request, generation, lease, cancellationToken);
         }
 
         lease.Dispose();
@@ -41,20 +41,25 @@ internal sealed class BulkheadHandler : DelegatingHandler
             throw Reject(bulkhead, options, "it is full");
         }
 
-        return QueueThenSendAsync(request, context, bulkhead, limiter, options, cancellationToken);
+        return QueueThenSendAsync(request, context, bulkhead, generation, options, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendWithPermitAsync(HttpRequestMessage request, RateLimitLease lease, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendWithPermitAsync(HttpRequestMessage request, BulkheadState.Generation generation, RateLimitLease lease, CancellationToken cancellationToken)
     {
-        using (lease)
+        try
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            generation.Release(lease);
         }
     }
 
     private async Task<HttpResponseMessage> QueueThenSendAsync(
-        HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, ConcurrencyLimiter limiter, BulkheadOptions options, CancellationToken cancellationToken)
+        HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, BulkheadOptions options, CancellationToken cancellationToken)
     {
+        var limiter = generation.Limiter;
         var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
         RateLimitLease lease;
         if (TimeMath.IsInfinite(wait))
@@ -86,10 +91,7 @@ internal sealed class BulkheadHandler : DelegatingHandler
             throw Reject(bulkhead, options, "it and its queue are full");
         }
 
-        using (lease)
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
+        return await SendWithPermitAsync(request, generation, lease, cancellationToken).ConfigureAwait(false);
     }
 
     private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)

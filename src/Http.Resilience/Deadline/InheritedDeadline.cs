@@ -13,11 +13,11 @@ public static class InheritedDeadline
 {
     private static readonly AsyncLocal<Scope?> Current = new();
 
-    /// <summary>Gets the time left of the current inherited deadline, or <see langword="null"/> when there is none.</summary>
+    /// <summary>Gets the time left of the current inherited deadline (never negative; infinite when unbounded), or <see langword="null"/> when there is none.</summary>
     public static TimeSpan? TimeLeft => Current.Value?.TimeLeft;
 
     /// <summary>Begins an inherited deadline for the current async flow; dispose the result to end it.</summary>
-    /// <param name="timeLeft">The time left. An enclosing deadline with less time left still wins.</param>
+    /// <param name="timeLeft">The time left (<see cref="Timeout.InfiniteTimeSpan"/>: no bound; negative: spent). An enclosing deadline with less time left still wins.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <returns>A handle that restores the previous deadline when disposed.</returns>
     public static IDisposable Begin(TimeSpan timeLeft, TimeProvider? timeProvider = null)
@@ -38,7 +38,7 @@ public static class InheritedDeadline
         public Scope(Scope? previous, TimeSpan budget, TimeProvider timeProvider)
         {
             _previous = previous;
-            _budget = budget < TimeSpan.Zero ? TimeSpan.Zero : budget;
+            _budget = TimeMath.IsInfinite(budget) || budget >= TimeSpan.Zero ? budget : TimeSpan.Zero;
             _timeProvider = timeProvider;
             _start = timeProvider.GetTimestamp();
         }

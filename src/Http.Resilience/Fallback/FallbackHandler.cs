@@ -105,6 +105,11 @@ internal sealed class FallbackHandler : DelegatingHandler
     private HttpResponseMessage Mark(HttpRequestMessage request, HttpResponseMessage response, ResilienceContext context, FallbackInfo info)
     {
         request.Options.Set(HttpResilienceResponseExtensions.FallbackKey, info);
+        if (info.Reason == FallbackReason.DeadlineExceeded)
+        {
+            _registry.Metrics?.RecordDeadlineExceeded(context.ClientName); // the caller will not see the exception: count it here
+        }
+
         var kind = info.Kind == FallbackKind.Stale ? "stale" : "default";
         _registry.Metrics?.RecordFallback(context.ClientName, kind);
         var age = info.Age is { } a ? string.Create(CultureInfo.InvariantCulture, $" (age {a.TotalSeconds:F0} s)") : string.Empty;
@@ -117,17 +122,38 @@ internal sealed class FallbackHandler : DelegatingHandler
     {
         // Only a body of known, bounded length is read ahead: reading an unbounded stream here would change what the caller gets.
         if (request.RequestUri is not { } uri || response.Content.Headers.ContentLength is not { } length || length > options.MaxEntryBytes ||
-            response.Headers.CacheControl is { NoStore: true })
+            !IsShareable(request, response))
         {
             return;
         }
 
-        await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        byte[] body;
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
+            body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            return; // the body could not be read: nothing to keep, and the caller meets the same failure reading it
+        }
+
         _registry.GetOrAddStaleCache(context.ClientName).Store(
             new StaleResponseCache.Entry(uri.AbsoluteUri, context.TimeProvider.GetTimestamp(), response.Version, Copy(response.Headers), Copy(response.Content.Headers), body),
             options);
     }
+
+    /// <summary>
+    /// A response may be served later to any caller of this client only if it is nobody's in particular: the request
+    /// carried no credentials or cookies, and the response is not private, sets no cookie and does not vary by request
+    /// header. Anything else is never kept (one user's data must never reach another).
+    /// </summary>
+    private static bool IsShareable(HttpRequestMessage request, HttpResponseMessage response)
+        => request.Headers.Authorization is null &&
+           !request.Headers.Contains("Cookie") &&
+           response.Headers.CacheControl is not ({ NoStore: true } or { Private: true }) &&
+           !response.Headers.Contains("Set-Cookie") &&
+           response.Headers.Vary.Count == 0;
 
     private static KeyValuePair<string, string[]>[] Copy(HttpHeaders headers)
     {

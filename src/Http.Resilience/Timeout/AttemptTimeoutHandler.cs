@@ -30,9 +30,10 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
 
         var remaining = context.Remaining;
         var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
-        if (context.Options.DeadlinePropagation is { Enabled: true } propagation)
+        if (context.Options.DeadlinePropagation is { Enabled: true } propagation && !Propagate(request, propagation, timeout))
         {
-            Propagate(request, propagation, timeout);
+            // Less time left than the safety margin: the dependency would only answer 504. Send nothing.
+            throw context.CreateDeadlineExceeded(new TimeoutException("Too little budget was left to send the attempt with its deadline."));
         }
         if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
         {
@@ -85,18 +86,24 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         }
     }
 
-    /// <summary>Tells the dependency how long this attempt will be waited for, less the safety margin (never negative).</summary>
-    private static void Propagate(HttpRequestMessage request, DeadlinePropagationOptions options, TimeSpan timeout)
+    /// <summary>Tells the dependency how long this attempt will be waited for, less the safety margin.</summary>
+    /// <returns><see langword="false"/> when that leaves less than a millisecond: the attempt must not be sent.</returns>
+    private static bool Propagate(HttpRequestMessage request, DeadlinePropagationOptions options, TimeSpan timeout)
     {
         request.Headers.Remove(options.HeaderName);
         if (TimeMath.IsInfinite(timeout))
         {
-            return;
+            return true;
         }
 
-        var left = timeout - options.SafetyMargin;
-        var milliseconds = left > TimeSpan.Zero ? (long)left.TotalMilliseconds : 0;
+        var milliseconds = (long)(timeout - options.SafetyMargin).TotalMilliseconds;
+        if (milliseconds < 1)
+        {
+            return false;
+        }
+
         request.Headers.TryAddWithoutValidation(options.HeaderName, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return true;
     }
 
     private static bool Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)

@@ -83,4 +83,47 @@ public class DeadlinePropagationTests
 
         Assert.Null(InheritedDeadline.TimeLeft);
     }
+
+    [Fact]
+    public async Task Outgoing_LessBudgetLeftThanTheMargin_SendsNothingAndReportsTheDeadline()
+    {
+        using var h = new ChainHarness(o =>
+        {
+            o.Deadline = TimeSpan.FromMilliseconds(2050);
+            o.Retry.BaseDelay = TimeSpan.Zero;
+            o.DeadlinePropagation.Enabled = true;
+        });
+        h.Stub.ThenHang();
+        var send = h.CreateClient().GetAsync("/");
+        await h.Stub.WaitForCallsAsync(1);
+        h.Clock.Advance(TimeSpan.FromSeconds(2)); // 50 ms left: a retry would tell the dependency it has nothing
+
+        await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
+        Assert.Equal(1, h.Stub.CallCount);
+    }
+
+    [Fact]
+    public void Validation_SafetyMarginNotBelowTheAttemptTimeout_Fails()
+    {
+        var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromMilliseconds(100) };
+        options.DeadlinePropagation.Enabled = true;
+
+        var result = new HttpResilienceOptionsValidator().Validate("x", options);
+
+        Assert.Contains(result.Failures!, f => f.Contains("'DeadlinePropagation.SafetyMargin' must be less than AttemptTimeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Inherited_Infinite_LeavesTheClientsOwnDeadline()
+    {
+        using var h = new ChainHarness();
+        h.Stub.ThenHang();
+        using (InheritedDeadline.Begin(Timeout.InfiniteTimeSpan, h.Clock))
+        {
+            Assert.Equal(Timeout.InfiniteTimeSpan, InheritedDeadline.TimeLeft);
+            _ = h.CreateClient().GetAsync("/");
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(10), await h.Clock.NextTimerAsync());
+    }
 }

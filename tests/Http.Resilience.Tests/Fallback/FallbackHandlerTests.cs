@@ -118,20 +118,59 @@ public class FallbackHandlerTests
     [Fact]
     public async Task Get_4xxAndCallerCancellation_AreNeverReplaced()
     {
-        using var h = Create(o => o.Fallback.UseResponse((_, _) => new HttpResponseMessage(HttpStatusCode.OK)));
+        var logs = new CapturingLoggerProvider();
+        using var h = Create(o => o.Fallback.UseResponse((_, _) => new HttpResponseMessage(HttpStatusCode.OK)), logs);
         h.Stub.ThenStatus(HttpStatusCode.NotFound).ThenHang();
         var client = h.CreateClient();
 
         using (var notFound = await client.GetAsync("/items"))
         {
             Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+            Assert.Null(notFound.GetFallbackInfo());
         }
 
         using var cts = new CancellationTokenSource();
-        var send = client.GetAsync("/items", cts.Token);
+        var send = client.GetAsync("/items", HttpCompletionOption.ResponseHeadersRead, cts.Token);
         await h.Stub.WaitForCallsAsync(2);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 8); // no fallback was served, not even one thrown away
+    }
+
+    [Theory]
+    [InlineData("authorization")]
+    [InlineData("cookie")]
+    [InlineData("set-cookie")]
+    [InlineData("private")]
+    [InlineData("vary")]
+    public async Task Get_PersonalResponses_AreNeverKept(string what)
+    {
+        using var h = Create();
+        h.Stub.Then((_, _) =>
+        {
+            var ok = Ok("personal");
+            switch (what)
+            {
+                case "set-cookie": ok.Headers.Add("Set-Cookie", "session=abc"); break;
+                case "private": ok.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { Private = true }; break;
+                case "vary": ok.Headers.Vary.Add("Accept-Language"); break;
+            }
+
+            return Task.FromResult(ok);
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        if (what == "authorization")
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "token");
+        }
+        else if (what == "cookie")
+        {
+            request.Headers.Add("Cookie", "session=abc");
+        }
+
+        using var response = await h.CreateClient().SendAsync(request);
+
+        Assert.Equal(0, h.Registry.GetOrAddStaleCache(ChainHarness.ClientName).Count);
     }
 
     [Fact]

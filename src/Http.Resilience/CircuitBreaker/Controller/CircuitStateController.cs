@@ -50,7 +50,8 @@ internal enum CircuitOutcome
 /// <para>
 /// Concurrency: every transition and every window update happens under one lock per circuit, so the window's totals and
 /// the single-probe rule hold under any number of concurrent callers. State-change events are raised after the lock is
-/// released. Outcomes of requests admitted while closed but finished after the circuit opened are not counted.
+/// released. Outcomes of requests admitted before the circuit last opened are not counted (a generation number tells
+/// them apart), so a slow request from before an outage never pollutes the window of the recovered circuit.
 /// </para>
 /// </remarks>
 internal sealed class CircuitStateController
@@ -172,7 +173,7 @@ internal sealed class CircuitStateController
                     change = Open_NeedsLock(options, now, reason);
                 }
             }
-            else if (_state == CircuitState.Closed && outcome != CircuitOutcome.Ignored)
+            else if (_state == CircuitState.Closed && outcome != CircuitOutcome.Ignored && permit.Generation == _generation)
             {
                 var window = Window_NeedsLock(options);
                 window.Record(now, outcome == CircuitOutcome.Failure);

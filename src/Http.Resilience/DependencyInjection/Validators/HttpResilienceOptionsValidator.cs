@@ -189,6 +189,10 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
 
             CheckRange(propagation.SafetyMargin, "DeadlinePropagation.SafetyMargin", Fail);
+            if (propagation.Enabled && !TimeMath.IsInfinite(options.AttemptTimeout) && propagation.SafetyMargin >= options.AttemptTimeout)
+            {
+                Fail("DeadlinePropagation.SafetyMargin", $"must be less than AttemptTimeout ('{options.AttemptTimeout}') when propagation is on", propagation.SafetyMargin);
+            }
         }
 
         if (options.Idempotency is not { } idempotency)

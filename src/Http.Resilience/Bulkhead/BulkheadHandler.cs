@@ -59,32 +59,9 @@ internal sealed class BulkheadHandler : DelegatingHandler
     private async Task<HttpResponseMessage> QueueThenSendAsync(
         HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, BulkheadOptions options, CancellationToken cancellationToken)
     {
-        var limiter = generation.Limiter;
         var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
-        RateLimitLease lease;
-        if (TimeMath.IsInfinite(wait))
-        {
-            lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            if (wait <= TimeSpan.Zero)
-            {
-                throw Reject(bulkhead, options, "no budget was left to wait for a permit");
-            }
-
-            using var waitCts = new CancellationTokenSource(wait, context.TimeProvider);
-            using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), waitCts);
-            try
-            {
-                lease = await limiter.AcquireAsync(1, waitCts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
-            {
-                throw Reject(bulkhead, options, $"no permit was freed within {wait.TotalMilliseconds:F0} ms");
-            }
-        }
-
+        var lease = await BudgetedAcquire.AcquireAsync(generation.Limiter, wait, context, cancellationToken).ConfigureAwait(false)
+            ?? throw Reject(bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
         if (!lease.IsAcquired)
         {
             lease.Dispose();

@@ -41,30 +41,8 @@ internal sealed class RateLimitHandler : DelegatingHandler
     {
         failed.Dispose();
         var wait = context.Remaining;
-        RateLimitLease lease;
-        if (TimeMath.IsInfinite(wait))
-        {
-            lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            if (wait <= TimeSpan.Zero)
-            {
-                throw Reject(context, null, "no budget was left to wait for a token");
-            }
-
-            using var waitCts = new CancellationTokenSource(wait, context.TimeProvider);
-            using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), waitCts);
-            try
-            {
-                lease = await limiter.AcquireAsync(1, waitCts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
-            {
-                throw Reject(context, null, $"no token arrived within the {wait.TotalMilliseconds:F0} ms of budget left");
-            }
-        }
-
+        var lease = await BudgetedAcquire.AcquireAsync(limiter, wait, context, cancellationToken).ConfigureAwait(false)
+            ?? throw Reject(context, null, wait > TimeSpan.Zero ? $"no token arrived within the {wait.TotalMilliseconds:F0} ms of budget left" : "no budget was left to wait for a token");
         if (!lease.IsAcquired)
         {
             TimeSpan? retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : null;

@@ -20,6 +20,9 @@ public class ChainBenchmarks
     private ServiceProvider _openProvider = null!;
     private HttpClient _openOurs = null!, _openMs = null!, _openPolly = null!;
 
+    private ServiceProvider _throwProvider = null!;
+    private HttpClient _throwBare = null!;
+
     private ServiceProvider _fullProvider = null!;
     private HttpClient _fullOurs = null!, _fullMs = null!, _fullPolly = null!;
 
@@ -46,6 +49,13 @@ public class ChainBenchmarks
         _retryOurs.DefaultRequestHeaders.Host = "ours";
         _retryMs.DefaultRequestHeaders.Host = "ms";
         _retryPolly.DefaultRequestHeaders.Host = "polly";
+
+        // The floor of any rejection: one exception out of the primary handler, through a bare HttpClient.
+        var throwing = new ServiceCollection();
+        throwing.AddHttpClient("throw", c => c.BaseAddress = new Uri("http://127.0.0.1/"))
+            .ConfigurePrimaryHttpMessageHandler(() => new ThrowingHandler());
+        _throwProvider = throwing.BuildServiceProvider();
+        _throwBare = _throwProvider.GetRequiredService<IHttpClientFactory>().CreateClient("throw");
 
         // Circuits opened in setup: every call fails until each breaker trips.
         (_openProvider, var open) = Clients.Build(
@@ -101,6 +111,7 @@ public class ChainBenchmarks
     public void Cleanup()
     {
         _happyProvider.Dispose();
+        _throwProvider.Dispose();
         _retryProvider.Dispose();
         _openProvider.Dispose();
         _fullProvider.Dispose();
@@ -152,6 +163,9 @@ public class ChainBenchmarks
     [BenchmarkCategory("2 retry then success"), Benchmark]
     public Task RetryPolly() => Get(_retryPolly);
 
+    [BenchmarkCategory("0 floor: one exception through a bare HttpClient"), Benchmark]
+    public Task ExceptionFloorBare() => Rejected(_throwBare);
+
     [BenchmarkCategory("3 open-circuit rejection"), Benchmark]
     public Task OpenCircuitOurs() => Rejected(_openOurs);
 
@@ -181,4 +195,11 @@ public class ChainBenchmarks
 
     [BenchmarkCategory("5 POST with idempotency key"), Benchmark]
     public Task PostPolly() => Post(_polly);
+
+    /// <summary>A primary handler that fails at once, as a rejection does: the cost floor of surfacing one exception.</summary>
+    private sealed class ThrowingHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            => throw new HttpRequestException("rejected");
+    }
 }

@@ -15,6 +15,16 @@ var quick = args.Contains("--quick");
 var skipLoad = args.Contains("--no-load");
 var job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
 var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+if (args.Contains("--alloc-profile"))
+{
+    foreach (var (variant, bytes) in AllocationProfile.Run())
+    {
+        Console.WriteLine($"| {variant} | {bytes:0} B |");
+    }
+
+    return 0;
+}
+
 var benchmarkArgs = args.Where(a => a is not ("--quick" or "--no-load")).ToArray();
 if (benchmarkArgs.Length > 0)
 {

@@ -63,8 +63,8 @@ internal sealed class DeadlineHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendWithinDeadlineAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        using var budget = TimeMath.IsInfinite(context.Deadline) ? null : new CancellationTokenSource(context.Deadline, _timeProvider);
-        using var link = budget is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
+        var budget = TimeMath.IsInfinite(context.Deadline) ? null : TimeoutSourcePool.Rent(context.Deadline, _timeProvider);
+        var link = budget is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
         try
         {
             return await base.SendAsync(request, budget?.Token ?? cancellationToken).ConfigureAwait(false);
@@ -85,6 +85,14 @@ internal sealed class DeadlineHandler : DelegatingHandler
         catch (DeadlineExceededException) when (ObserveDeadline(context.ClientName, context.Deadline, context.Attempts))
         {
             throw; // unreachable: ObserveDeadline only records, and returns false
+        }
+        finally
+        {
+            link.Dispose();
+            if (budget is not null)
+            {
+                TimeoutSourcePool.Return(budget, _timeProvider);
+            }
         }
     }
 

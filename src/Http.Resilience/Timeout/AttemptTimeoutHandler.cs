@@ -55,8 +55,8 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         }
 
         var started = context.TimeProvider.GetTimestamp();
-        using var attempt = infinite ? null : new CancellationTokenSource(timeout, context.TimeProvider);
-        using var link = attempt is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
+        var attempt = infinite ? null : TimeoutSourcePool.Rent(timeout, context.TimeProvider);
+        var link = attempt is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
         try
         {
             var response = await base.SendAsync(request, attempt?.Token ?? cancellationToken).ConfigureAwait(false);
@@ -83,6 +83,14 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         catch (Exception ex) when (_registry.Metrics is { } metrics && Observe(metrics, context, started, ex))
         {
             throw; // unreachable: Observe only records, and returns false
+        }
+        finally
+        {
+            link.Dispose();
+            if (attempt is not null)
+            {
+                TimeoutSourcePool.Return(attempt, context.TimeProvider);
+            }
         }
     }
 

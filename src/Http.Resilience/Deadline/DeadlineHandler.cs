@@ -63,15 +63,14 @@ internal sealed class DeadlineHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendWithinDeadlineAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        var budget = TimeMath.IsInfinite(context.Deadline) ? null : TimeoutSourcePool.Rent(context.Deadline, _timeProvider);
-        var link = budget is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), budget);
+        using var budget = LinkedTimeout.Start(context.Deadline, _timeProvider, cancellationToken);
         try
         {
-            return await base.SendAsync(request, budget?.Token ?? cancellationToken).ConfigureAwait(false);
+            return await base.SendAsync(request, budget.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (budget?.IsCancellationRequested == true)
+            if (budget.Fired)
             {
                 var exceeded = context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
                 ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);
@@ -85,14 +84,6 @@ internal sealed class DeadlineHandler : DelegatingHandler
         catch (DeadlineExceededException) when (ObserveDeadline(context.ClientName, context.Deadline, context.Attempts))
         {
             throw; // unreachable: ObserveDeadline only records, and returns false
-        }
-        finally
-        {
-            link.Dispose();
-            if (budget is not null)
-            {
-                TimeoutSourcePool.Return(budget, _timeProvider);
-            }
         }
     }
 

@@ -187,10 +187,10 @@ public static class HttpResilienceHttpClientBuilderExtensions
             return; // reported on CreateClient and on the first request; never cached here
         }
 
-        if (options.Bulkhead is { Enabled: true } bulkhead && maxConnections < bulkhead.MaxConcurrency &&
-            services.GetRequiredService<ResilienceRegistry>().GetOrAdd(name).TryClaimPoolWarning())
+        var registry = services.GetRequiredService<ResilienceRegistry>();
+        if (options.Bulkhead is { Enabled: true } bulkhead && maxConnections < bulkhead.MaxConcurrency && registry.GetOrAdd(name).TryClaimPoolWarning())
         {
-            Log.ConnectionPoolSmallerThanBulkhead(services.GetRequiredService<ResilienceRegistry>().Logger, name, maxConnections, bulkhead.MaxConcurrency);
+            Log.ConnectionPoolSmallerThanBulkhead(registry.Logger, name, maxConnections, bulkhead.MaxConcurrency);
         }
     }
 

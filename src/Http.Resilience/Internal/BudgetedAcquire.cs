@@ -23,11 +23,10 @@ internal static class BudgetedAcquire
             return null;
         }
 
-        using var waitCts = new CancellationTokenSource(wait, context.TimeProvider);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), waitCts);
+        using var waiting = LinkedTimeout.Start(wait, context.TimeProvider, cancellationToken);
         try
         {
-            return await limiter.AcquireAsync(1, waitCts.Token).ConfigureAwait(false);
+            return await limiter.AcquireAsync(1, waiting.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
         {

@@ -52,3 +52,49 @@ internal static class TimeoutSourcePool
         Pool.Enqueue(source);
     }
 }
+
+/// <summary>
+/// A timeout that also fires when an outer token does: a pooled source plus its link to the outer token. The one
+/// shape the budget, each attempt and the limiter waits all need; dispose it to unlink and give the source back.
+/// </summary>
+internal readonly struct LinkedTimeout : IDisposable
+{
+    private readonly CancellationTokenSource? _source;
+    private readonly CancellationTokenRegistration _link;
+    private readonly TimeProvider _timeProvider;
+
+    private LinkedTimeout(CancellationTokenSource? source, CancellationTokenRegistration link, TimeProvider timeProvider, CancellationToken token)
+    {
+        _source = source;
+        _link = link;
+        _timeProvider = timeProvider;
+        Token = token;
+    }
+
+    /// <summary>Gets the token to pass on: the outer token itself when the timeout is infinite.</summary>
+    public CancellationToken Token { get; }
+
+    /// <summary>Gets a value indicating whether this timeout (or the outer token, through the link) fired.</summary>
+    public bool Fired => _source?.IsCancellationRequested == true;
+
+    public static LinkedTimeout Start(TimeSpan timeout, TimeProvider timeProvider, CancellationToken outer)
+    {
+        if (TimeMath.IsInfinite(timeout))
+        {
+            return new LinkedTimeout(null, default, timeProvider, outer);
+        }
+
+        var source = TimeoutSourcePool.Rent(timeout, timeProvider);
+        var link = outer.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source);
+        return new LinkedTimeout(source, link, timeProvider, source.Token);
+    }
+
+    public void Dispose()
+    {
+        _link.Dispose();
+        if (_source is not null)
+        {
+            TimeoutSourcePool.Return(_source, _timeProvider);
+        }
+    }
+}

@@ -48,22 +48,20 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
     {
-        var infinite = TimeMath.IsInfinite(timeout);
-        if (!infinite && timeout < MinimumAttempt)
+        if (!TimeMath.IsInfinite(timeout) && timeout < MinimumAttempt)
         {
             throw context.CreateDeadlineExceeded(new TimeoutException("No budget was left for another attempt."));
         }
 
         var started = context.TimeProvider.GetTimestamp();
-        var attempt = infinite ? null : TimeoutSourcePool.Rent(timeout, context.TimeProvider);
-        var link = attempt is null ? default : cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
+        using var attempt = LinkedTimeout.Start(timeout, context.TimeProvider, cancellationToken);
         try
         {
-            var response = await base.SendAsync(request, attempt?.Token ?? cancellationToken).ConfigureAwait(false);
+            var response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
             _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
             return response;
         }
-        catch (OperationCanceledException ex) when (attempt is not null && attempt.IsCancellationRequested && !context.CallerToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (attempt.Fired && !context.CallerToken.IsCancellationRequested)
         {
             var elapsed = context.TimeProvider.GetElapsedTime(started);
             _registry.Metrics?.RecordAttempt(context.ClientName, elapsed, "timeout", null);
@@ -83,14 +81,6 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         catch (Exception ex) when (_registry.Metrics is { } metrics && Observe(metrics, context, started, ex))
         {
             throw; // unreachable: Observe only records, and returns false
-        }
-        finally
-        {
-            link.Dispose();
-            if (attempt is not null)
-            {
-                TimeoutSourcePool.Return(attempt, context.TimeProvider);
-            }
         }
     }
 

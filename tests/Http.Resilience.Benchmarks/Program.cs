@@ -25,6 +25,16 @@ if (args.Contains("--alloc-profile"))
     return 0;
 }
 
+if (args.Contains("--alloc-types"))
+{
+    foreach (var line in AllocationTypes.Run())
+    {
+        Console.WriteLine(line);
+    }
+
+    return 0;
+}
+
 var benchmarkArgs = args.Where(a => a is not ("--quick" or "--no-load")).ToArray();
 if (benchmarkArgs.Length > 0)
 {

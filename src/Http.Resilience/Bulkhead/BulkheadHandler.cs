@@ -8,7 +8,7 @@ namespace Http.Resilience;
 /// at once; with a queue it waits at most <c>min(MaxQueueWait, budget left)</c>. The permit is returned on every path,
 /// because it is disposed in a <c>using</c> around the rest of the chain.
 /// </remarks>
-internal sealed class BulkheadHandler : DelegatingHandler
+internal sealed class BulkheadHandler : ResilienceHandler
 {
     private readonly ResilienceRegistry _registry;
 
@@ -17,22 +17,19 @@ internal sealed class BulkheadHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        var options = context?.Options.Bulkhead;
-        if (context is null || options is not { Enabled: true })
+        if (context.Options.Bulkhead is not { Enabled: true } options)
         {
-            return base.SendAsync(request, cancellationToken);
+            return SendNextAsync(request, context, cancellationToken);
         }
 
-        var bulkhead = _registry.GetOrAddBulkhead(context.ClientName, options.PerAuthority ? Authority.Of(request) : null, options);
+        var bulkhead = _registry.GetOrAddBulkhead(context.Client, options.PerAuthority ? Authority.Of(request) : null, options);
         var generation = bulkhead.GetGeneration(options);
         var lease = generation.Limiter.AttemptAcquire();
         if (lease.IsAcquired)
         {
-            return SendWithPermitAsync(request, generation, lease, cancellationToken);
+            return SendWithPermitAsync(request, context, generation, lease, cancellationToken);
         }
 
         lease.Dispose();
@@ -44,11 +41,12 @@ internal sealed class BulkheadHandler : DelegatingHandler
         return QueueThenSendAsync(request, context, bulkhead, generation, options, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendWithPermitAsync(HttpRequestMessage request, BulkheadState.Generation generation, RateLimitLease lease, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithPermitAsync(
+        HttpRequestMessage request, ResilienceContext context, BulkheadState.Generation generation, RateLimitLease lease, CancellationToken cancellationToken)
     {
         try
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -56,7 +54,7 @@ internal sealed class BulkheadHandler : DelegatingHandler
         }
     }
 
-    private async Task<HttpResponseMessage> QueueThenSendAsync(
+    private async ValueTask<HttpResponseMessage> QueueThenSendAsync(
         HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, BulkheadOptions options, CancellationToken cancellationToken)
     {
         var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
@@ -68,7 +66,7 @@ internal sealed class BulkheadHandler : DelegatingHandler
             throw Reject(bulkhead, options, "it and its queue are full");
         }
 
-        return await SendWithPermitAsync(request, generation, lease, cancellationToken).ConfigureAwait(false);
+        return await SendWithPermitAsync(request, context, generation, lease, cancellationToken).ConfigureAwait(false);
     }
 
     private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)

@@ -6,7 +6,7 @@ namespace Http.Resilience;
 /// Fails fast while the dependency is known broken. It sits outside the retry loop, so it sees one outcome per logical
 /// request (seed, Trap 1: retries must not multiply failures).
 /// </summary>
-internal sealed class CircuitBreakerHandler : DelegatingHandler
+internal sealed class CircuitBreakerHandler : ResilienceHandler
 {
     /// <summary>What a probe may run past its own budget before another request takes over probing.</summary>
     private static readonly TimeSpan ProbeGrace = TimeSpan.FromSeconds(1);
@@ -18,17 +18,14 @@ internal sealed class CircuitBreakerHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        var options = context?.Options.CircuitBreaker;
-        if (context is null || options is not { Enabled: true })
+        if (context.Options.CircuitBreaker is not { Enabled: true } options)
         {
-            return base.SendAsync(request, cancellationToken);
+            return SendNextAsync(request, context, cancellationToken);
         }
 
-        var circuit = _registry.GetOrAddCircuit(context.ClientName, options.PerAuthority ? Authority.Of(request) : null);
+        var circuit = _registry.GetOrAddCircuit(context.Client, options.PerAuthority ? Authority.Of(request) : null);
         var remaining = context.Remaining;
         var probeLease = TimeMath.IsInfinite(remaining) ? options.BreakDuration : remaining + ProbeGrace;
         var permit = circuit.TryEnter(options, probeLease);
@@ -42,14 +39,14 @@ internal sealed class CircuitBreakerHandler : DelegatingHandler
         return SendThroughAsync(request, context, circuit, permit, options, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendThroughAsync(
+    private async ValueTask<HttpResponseMessage> SendThroughAsync(
         HttpRequestMessage request, ResilienceContext context, CircuitStateController circuit, CircuitPermit permit, CircuitBreakerOptions options, CancellationToken cancellationToken)
     {
         var started = context.TimeProvider.GetTimestamp();
         var outcome = CircuitOutcome.Ignored;
         try
         {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
             outcome = Classify(response, options, context.TimeProvider.GetElapsedTime(started));
             return response;
         }

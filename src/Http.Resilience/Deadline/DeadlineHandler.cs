@@ -3,17 +3,17 @@ using Microsoft.Extensions.Options;
 namespace Http.Resilience;
 
 /// <summary>
-/// The outermost layer: takes one options snapshot, starts the request's budget and links the caller's token to it.
+/// The outermost layer: takes one options snapshot and starts the request's budget.
 /// </summary>
 /// <remarks>
-/// Every inner layer reads the budget from the <see cref="ResilienceContext"/> this handler puts in the request's options,
-/// and receives a token that fires when either the caller cancels or the budget is spent. The caller's token always wins:
-/// when it fired, its <see cref="OperationCanceledException"/> passes through untouched; when only the budget fired, the
-/// request fails with <see cref="DeadlineExceededException"/>.
+/// The budget is a deadline, not a timer: every inner layer that waits (a limiter's queue, a retry's backoff, an attempt)
+/// bounds its own wait by the budget left (<see cref="ResilienceContext.Remaining"/>), so no layer can outlast it and the
+/// happy path arms no timer of its own here. Inner layers receive the caller's token. The caller's token always wins:
+/// when it fired, its <see cref="OperationCanceledException"/> passes through untouched; when only the budget ran out,
+/// the request fails with <see cref="DeadlineExceededException"/>.
 /// </remarks>
-internal sealed class DeadlineHandler : DelegatingHandler
+internal sealed class DeadlineHandler : ResilienceHandler
 {
-    private readonly string _clientName;
     private readonly IOptionsMonitor<HttpResilienceOptions> _optionsMonitor;
     private readonly ClientResilienceState _state;
     private readonly TimeProvider _timeProvider;
@@ -21,19 +21,11 @@ internal sealed class DeadlineHandler : DelegatingHandler
 
     public DeadlineHandler(string clientName, IOptionsMonitor<HttpResilienceOptions> optionsMonitor, ResilienceRegistry registry)
     {
-        _clientName = clientName;
         _optionsMonitor = optionsMonitor;
         _registry = registry;
         _state = registry.GetOrAdd(clientName);
         _timeProvider = registry.TimeProvider;
     }
-
-    /// <remarks>
-    /// The synchronous <see cref="HttpClient.Send(HttpRequestMessage)"/> runs the same asynchronous chain and blocks on it,
-    /// rather than letting the default <see cref="DelegatingHandler"/> behaviour skip every layer.
-    /// </remarks>
-    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
-        => SendAsync(request, cancellationToken).GetAwaiter().GetResult();
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -41,7 +33,8 @@ internal sealed class DeadlineHandler : DelegatingHandler
 
         // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
         // handler-construction failures, and a corrected configuration must recover on reload.
-        var options = _optionsMonitor.Get(_clientName);
+        var clientName = _state.Name;
+        var options = _optionsMonitor.Get(clientName);
         var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
         if (InheritedDeadline.TimeLeft is { } inherited)
         {
@@ -51,26 +44,56 @@ internal sealed class DeadlineHandler : DelegatingHandler
         if (deadline == TimeSpan.Zero)
         {
             // The request being served has no time left: send nothing.
-            ObserveDeadline(_clientName, TimeSpan.Zero, attempts: 0);
-            throw new DeadlineExceededException($"The request of HttpClient '{_clientName}' was not sent: the deadline it inherited was already spent.", TimeSpan.Zero, null);
+            ObserveDeadline(clientName, TimeSpan.Zero, attempts: 0);
+            throw new DeadlineExceededException($"The request of HttpClient '{clientName}' was not sent: the deadline it inherited was already spent.", TimeSpan.Zero, null);
         }
 
-        var context = new ResilienceContext(_clientName, options, _timeProvider, deadline, cancellationToken);
-        request.Options.Set(ResilienceContext.Key, context);
+        var context = ResilienceContext.Rent(_state, options, _timeProvider, deadline, cancellationToken);
+        var pending = SendCoreAsync(request, context, cancellationToken);
+        if (!pending.IsCompleted)
+        {
+            return ReturnContextWhenDoneAsync(pending, context);
+        }
 
-        return SendWithinDeadlineAsync(request, context, cancellationToken);
+        Task<HttpResponseMessage> completed;
+        if (pending.IsCompletedSuccessfully)
+        {
+            // Completed at once: hand out the innermost handler's own task when it holds this very response, not a new one.
+            var response = pending.Result;
+            completed = context.InnermostTask is { IsCompletedSuccessfully: true } innermost && ReferenceEquals(innermost.Result, response)
+                ? innermost
+                : Task.FromResult(response);
+        }
+        else
+        {
+            completed = pending.AsTask();
+        }
+
+        context.Return();
+        return completed;
     }
 
-    private async Task<HttpResponseMessage> SendWithinDeadlineAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    private static async Task<HttpResponseMessage> ReturnContextWhenDoneAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context)
     {
-        using var budget = LinkedTimeout.Start(context.Deadline, _timeProvider, cancellationToken);
         try
         {
-            return await base.SendAsync(request, budget.Token).ConfigureAwait(false);
+            return await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Return();
+        }
+    }
+
+    internal override async ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (budget.Fired)
+            if (context.IsExpired)
             {
                 var exceeded = context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
                 ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);

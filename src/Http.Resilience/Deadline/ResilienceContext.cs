@@ -3,43 +3,97 @@ using System.Diagnostics;
 namespace Http.Resilience;
 
 /// <summary>
-/// The state of one logical request, created by <see cref="DeadlineHandler"/> and shared by every inner layer through
-/// <see cref="HttpRequestMessage.Options"/>: the options snapshot, the budget and the caller's own token.
+/// The state of one logical request, created by <see cref="DeadlineHandler"/> and handed to every inner layer (as an
+/// argument; see <see cref="ResilienceHandler"/>): the options snapshot, the budget and the caller's own token.
 /// </summary>
 /// <remarks>
 /// Budget arithmetic: the budget starts when the request enters the chain (a monotonic timestamp from the
 /// <see cref="TimeProvider"/>); <see cref="Remaining"/> is the effective deadline minus the time elapsed since, never negative.
 /// The effective deadline is the smaller of <see cref="HttpResilienceOptions.Deadline"/> and a user-set <see cref="HttpClient.Timeout"/>.
+/// Contexts are reused (<see cref="Rent"/>, <see cref="Return"/>): once its request is over nothing holds a context, unless
+/// it was published in the request's options, and a published one is never reused.
 /// </remarks>
 internal sealed class ResilienceContext
 {
     public static readonly HttpRequestOptionsKey<ResilienceContext> Key = new("Http.Resilience.Context");
 
-    private readonly long _startTimestamp;
+    [ThreadStatic]
+    private static ResilienceContext? t_spare;
 
-    public ResilienceContext(string clientName, HttpResilienceOptions options, TimeProvider timeProvider, TimeSpan deadline, CancellationToken callerToken)
+    private long _startTimestamp;
+
+    private ResilienceContext()
     {
-        Debug.Assert(deadline > TimeSpan.Zero || TimeMath.IsInfinite(deadline), "Deadlines are validated.");
-        ClientName = clientName;
-        Options = options;
-        TimeProvider = timeProvider;
-        Deadline = deadline;
-        CallerToken = callerToken;
-        _startTimestamp = timeProvider.GetTimestamp();
+        Client = null!;
+        ClientName = null!;
+        Options = null!;
+        TimeProvider = null!;
     }
 
-    public string ClientName { get; }
+    /// <summary>Gets the long-lived state of the client (in the registry).</summary>
+    public ClientResilienceState Client { get; private set; }
+
+    public string ClientName { get; private set; }
 
     /// <summary>Gets the options snapshot taken when the request entered the chain: one per request, even across a reload.</summary>
-    public HttpResilienceOptions Options { get; }
+    public HttpResilienceOptions Options { get; private set; }
 
-    public TimeProvider TimeProvider { get; }
+    public TimeProvider TimeProvider { get; private set; }
 
     /// <summary>Gets the effective budget of this request.</summary>
-    public TimeSpan Deadline { get; }
+    public TimeSpan Deadline { get; private set; }
 
     /// <summary>Gets the token the caller passed in: when it fires, the caller cancelled; anything else is ours.</summary>
-    public CancellationToken CallerToken { get; }
+    public CancellationToken CallerToken { get; private set; }
+
+    /// <summary>Gets a value indicating whether the context was put in the request's options, where others may still read it.</summary>
+    public bool Published { get; private set; }
+
+    /// <summary>Starts the context of a new request: a spare one of this thread's, or a new one. The budget starts now.</summary>
+    public static ResilienceContext Rent(ClientResilienceState client, HttpResilienceOptions options, TimeProvider timeProvider, TimeSpan deadline, CancellationToken callerToken)
+    {
+        Debug.Assert(deadline > TimeSpan.Zero || TimeMath.IsInfinite(deadline), "Deadlines are validated.");
+        var context = t_spare ?? new ResilienceContext();
+        t_spare = null;
+        context.Client = client;
+        context.ClientName = client.Name;
+        context.Options = options;
+        context.TimeProvider = timeProvider;
+        context.Deadline = deadline;
+        context.CallerToken = callerToken;
+        context._startTimestamp = timeProvider.GetTimestamp();
+        return context;
+    }
+
+    /// <summary>
+    /// Gives the context back once its request is over (every layer has returned). A published one is left to the
+    /// garbage collector: a handler that is not ours may still hold the request, and with it the context.
+    /// </summary>
+    public void Return()
+    {
+        if (Published)
+        {
+            return;
+        }
+
+        Client = null!;
+        ClientName = null!;
+        Options = null!;
+        TimeProvider = null!;
+        CallerToken = default;
+        Attempts = 0;
+        Circuit = null;
+        CircuitPermit = default;
+        InnermostTask = null;
+        t_spare = this;
+    }
+
+    /// <summary>Puts the context in the request's options, for our layers below a handler that is not ours.</summary>
+    public void Publish(HttpRequestMessage request)
+    {
+        Published = true;
+        request.Options.Set(Key, this);
+    }
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
     public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;
@@ -52,6 +106,12 @@ internal sealed class ResilienceContext
 
     /// <summary>Gets or sets the permit the circuit gave this request.</summary>
     public CircuitPermit CircuitPermit { get; set; }
+
+    /// <summary>
+    /// Gets or sets the task of the last handler not of ours that the chain called (normally the primary handler's). When
+    /// the chain's response is that task's result, the outermost layer hands out that very task instead of a new one.
+    /// </summary>
+    public Task<HttpResponseMessage>? InnermostTask { get; set; }
 
     /// <summary>
     /// Gets a value indicating whether the circuit opened after this request got through it: the retry loop then stops

@@ -9,7 +9,7 @@ namespace Http.Resilience;
 /// It sits just inside <see cref="DeadlineHandler"/>: it needs the request's options snapshot, which the deadline handler
 /// takes, and it must see every failure of the layers below (rate limit, bulkhead, circuit, retry, timeouts, the budget).
 /// </remarks>
-internal sealed class FallbackHandler : DelegatingHandler
+internal sealed class FallbackHandler : ResilienceHandler
 {
     public const string HeaderName = "X-Resilience-Fallback";
 
@@ -20,22 +20,17 @@ internal sealed class FallbackHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        var options = context?.Options.Fallback;
-        return context is null || options is not { Enabled: true }
-            ? base.SendAsync(request, cancellationToken)
-            : SendWithFallbackAsync(request, context, options, cancellationToken);
-    }
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+        => context.Options.Fallback is { Enabled: true } options
+            ? SendWithFallbackAsync(request, context, options, cancellationToken)
+            : SendNextAsync(request, context, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendWithFallbackAsync(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithFallbackAsync(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -128,14 +123,19 @@ internal sealed class FallbackHandler : DelegatingHandler
         }
 
         byte[] body;
+        var reading = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken); // the budget bounds the read
         try
         {
-            await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
-            body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, reading.Token).ConfigureAwait(false);
+            body = await response.Content.ReadAsByteArrayAsync(reading.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             return; // the body could not be read: nothing to keep, and the caller meets the same failure reading it
+        }
+        finally
+        {
+            reading.Dispose();
         }
 
         _registry.GetOrAddStaleCache(context.ClientName).Store(

@@ -3,7 +3,7 @@ using System.Net;
 namespace Http.Resilience;
 
 /// <summary>Injects failures and latency per <see cref="FaultInjectionOptions"/>, just before the primary handler.</summary>
-internal sealed class FaultInjectionHandler : DelegatingHandler
+internal sealed class FaultInjectionHandler : ResilienceHandler
 {
     private readonly ResilienceRegistry _registry;
 
@@ -12,17 +12,12 @@ internal sealed class FaultInjectionHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        var options = context?.Options.FaultInjection;
-        return context is null || options is not { Enabled: true }
-            ? base.SendAsync(request, cancellationToken)
-            : InjectAsync(request, context, options, cancellationToken);
-    }
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+        => context.Options.FaultInjection is { Enabled: true } options
+            ? InjectAsync(request, context, options, cancellationToken)
+            : SendNextAsync(request, context, cancellationToken);
 
-    private async Task<HttpResponseMessage> InjectAsync(HttpRequestMessage request, ResilienceContext context, FaultInjectionOptions options, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> InjectAsync(HttpRequestMessage request, ResilienceContext context, FaultInjectionOptions options, CancellationToken cancellationToken)
     {
         var random = _registry.GetOrAddFaultRandom(context.ClientName, options.Seed);
         if (options.Latency > TimeSpan.Zero && random.NextDouble() < options.LatencyRate)
@@ -44,7 +39,7 @@ internal sealed class FaultInjectionHandler : DelegatingHandler
             return new HttpResponseMessage((HttpStatusCode)options.FailureStatusCode) { RequestMessage = request, Content = new StringContent(string.Empty) };
         }
 
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
     }
 
     private void Record(ResilienceContext context, string kind, string fault)

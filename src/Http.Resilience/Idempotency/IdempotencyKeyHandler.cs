@@ -4,18 +4,16 @@ namespace Http.Resilience;
 /// Adds an idempotency key to POST and PATCH requests that have none, once per logical request. It sits outside the
 /// retry loop, so every attempt carries the same key.
 /// </summary>
-internal sealed class IdempotencyKeyHandler : DelegatingHandler
+internal sealed class IdempotencyKeyHandler : ResilienceHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var options = ResilienceContext.Get(request)?.Options.Idempotency;
-        if (options is { Enabled: true } && IdempotencyKey.IsKeyedMethod(request.Method) && !IdempotencyKey.HasKey(request, options.HeaderName))
+        if (context.Options.Idempotency is { Enabled: true } options && IdempotencyKey.IsKeyedMethod(request.Method) && !IdempotencyKey.HasKey(request, options.HeaderName))
         {
             request.Headers.Remove(options.HeaderName); // a blank value the caller set is replaced, not doubled
             request.Headers.TryAddWithoutValidation(options.HeaderName, IdempotencyKey.Create());
         }
 
-        return base.SendAsync(request, cancellationToken);
+        return SendNextAsync(request, context, cancellationToken);
     }
 }

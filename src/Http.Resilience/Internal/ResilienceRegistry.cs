@@ -51,6 +51,14 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
             static (key, registry) => new CircuitStateController(key.Client, key.Authority, registry.TimeProvider, registry._raiseCircuitStateChanged),
             this);
 
+    /// <summary>The client's circuit (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>
+    public CircuitStateController GetOrAddCircuit(ClientResilienceState client, string? authority)
+        => authority is null ? client.Circuit ??= GetOrAddCircuit(client.Name, null) : GetOrAddCircuit(client.Name, authority);
+
+    /// <summary>The client's bulkhead (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>
+    public BulkheadState GetOrAddBulkhead(ClientResilienceState client, string? authority, BulkheadOptions options)
+        => authority is null ? client.Bulkhead ??= GetOrAddBulkhead(client.Name, null, options) : GetOrAddBulkhead(client.Name, authority, options);
+
     public BulkheadState GetOrAddBulkhead(string clientName, string? authority, BulkheadOptions options)
         => _bulkheads.GetOrAdd((clientName, authority), static (key, options) => new BulkheadState(key.Client, key.Authority, options), options);
 
@@ -156,6 +164,12 @@ internal sealed class ClientResilienceState
     }
 
     public string Name { get; }
+
+    /// <summary>Gets or sets the client-wide circuit, once first used (it is never replaced: the registry keeps it).</summary>
+    public CircuitStateController? Circuit { get; set; }
+
+    /// <summary>Gets or sets the client-wide bulkhead, once first used (it is never replaced: the registry keeps it).</summary>
+    public BulkheadState? Bulkhead { get; set; }
 
     /// <summary>
     /// Gets or sets the <see cref="HttpClient.Timeout"/> the user configured for this client, or infinite when they left

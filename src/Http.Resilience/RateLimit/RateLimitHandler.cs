@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace Http.Resilience;
 
 /// <summary>The optional outbound rate limit, outside the bulkhead: waits for a token within the budget, or rejects.</summary>
-internal sealed class RateLimitHandler : DelegatingHandler
+internal sealed class RateLimitHandler : ResilienceHandler
 {
     private readonly ResilienceRegistry _registry;
 
@@ -12,32 +12,29 @@ internal sealed class RateLimitHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        var options = context?.Options.RateLimit;
-        if (context is null || options is not { Enabled: true })
+        if (context.Options.RateLimit is not { Enabled: true } options)
         {
-            return base.SendAsync(request, cancellationToken);
+            return SendNextAsync(request, context, cancellationToken);
         }
 
         var limiter = options.GetCustomLimiter() ?? _registry.GetOrAddRateLimit(context.ClientName).GetLimiter(options);
         var lease = limiter.AttemptAcquire();
         return lease.IsAcquired
-            ? SendWithLeaseAsync(request, lease, cancellationToken)
+            ? SendWithLeaseAsync(request, context, lease, cancellationToken)
             : WaitThenSendAsync(request, context, limiter, lease, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendWithLeaseAsync(HttpRequestMessage request, RateLimitLease lease, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithLeaseAsync(HttpRequestMessage request, ResilienceContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
         using (lease)
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, ResilienceContext context, RateLimiter limiter, RateLimitLease failed, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, ResilienceContext context, RateLimiter limiter, RateLimitLease failed, CancellationToken cancellationToken)
     {
         failed.Dispose();
         var wait = context.Remaining;
@@ -52,7 +49,7 @@ internal sealed class RateLimitHandler : DelegatingHandler
 
         using (lease)
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -18,7 +18,7 @@ namespace Http.Resilience;
 /// If the circuit opens while the request is between attempts, the retries stop and the last outcome is returned.
 /// </para>
 /// </remarks>
-internal sealed class RetryHandler : DelegatingHandler
+internal sealed class RetryHandler : ResilienceHandler
 {
     private readonly ResilienceRegistry _registry;
 
@@ -27,35 +27,50 @@ internal sealed class RetryHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        if (context is null || context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))
+        if (context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))
         {
             return SendOnceAsync(request, context, cancellationToken);
         }
 
-        return SendWithRetriesAsync(request, context, cancellationToken);
+        return RequestContentReplay.IsReplayable(request.Content)
+            ? SendWithRetriesAsync(request, context, cancellationToken)
+            : BufferThenSendAsync(request, context, cancellationToken);
     }
 
-    private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, ResilienceContext? context, CancellationToken cancellationToken)
+    private ValueTask<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        if (context is not null)
+        context.Attempts++;
+        return SendNextAsync(request, context, cancellationToken);
+    }
+
+    /// <summary>A body that is not replayable as it is gets buffered (within the limit and the budget), or is sent once.</summary>
+    private async ValueTask<HttpResponseMessage> BufferThenSendAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        bool replayable;
+        var buffering = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken);
+        try
         {
-            context.Attempts++;
+            replayable = await RequestContentReplay.TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (buffering.Fired && !cancellationToken.IsCancellationRequested)
+        {
+            throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered for retries.", ex));
+        }
+        finally
+        {
+            buffering.Dispose();
         }
 
-        return base.SendAsync(request, cancellationToken);
+        return replayable
+            ? await SendWithRetriesAsync(request, context, cancellationToken).ConfigureAwait(false)
+            : await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendWithRetriesAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithRetriesAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
         var options = context.Options.Retry;
-        if (!await RequestContentReplay.TryMakeReplayableAsync(request.Content, options.MaxRequestBufferBytes, cancellationToken).ConfigureAwait(false))
-        {
-            return await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
-        }
 
         for (var retry = 0; ; retry++)
         {
@@ -64,7 +79,7 @@ internal sealed class RetryHandler : DelegatingHandler
             context.Attempts++;
             try
             {
-                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (OutcomeClassifier.IsTransient(ex) || IsInnerTimeout(ex, cancellationToken))
             {

@@ -6,8 +6,10 @@ namespace Http.Resilience;
 /// inside) that the retry layer may retry. When the budget is what ran out, it is a <see cref="DeadlineExceededException"/>.
 /// A timeout is never reported as the caller's cancellation: that is only ever the caller's own token. This is the
 /// innermost layer of ours, so it also measures every attempt (<c>http.resilience.attempt.duration</c>).
+/// The attempt's timer starts, and the caller's token is linked to it, only once the attempt turns out to wait: an
+/// attempt that completes synchronously (a cached or in-memory answer) never needed either.
 /// </remarks>
-internal sealed class AttemptTimeoutHandler : DelegatingHandler
+internal sealed class AttemptTimeoutHandler : ResilienceHandler
 {
     /// <summary>An attempt with less budget than this is not started: it could not get an answer.</summary>
     private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(1);
@@ -19,15 +21,8 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         _registry = registry;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var context = ResilienceContext.Get(request);
-        if (context is null)
-        {
-            return base.SendAsync(request, cancellationToken);
-        }
-
         var remaining = context.Remaining;
         var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
         if (context.Options.DeadlinePropagation is { Enabled: true } propagation && !Propagate(request, propagation, timeout))
@@ -37,7 +32,7 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         }
         if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
         {
-            return base.SendAsync(request, cancellationToken);
+            return SendNextAsync(request, context, cancellationToken);
         }
 
         // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline,
@@ -46,18 +41,25 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         return SendWithTimeoutAsync(request, context, timeout, boundByBudget, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
     {
         if (!TimeMath.IsInfinite(timeout) && timeout < MinimumAttempt)
         {
             throw context.CreateDeadlineExceeded(new TimeoutException("No budget was left for another attempt."));
         }
 
+        cancellationToken.ThrowIfCancellationRequested(); // the link to the caller's token comes later (see Arm)
         var started = context.TimeProvider.GetTimestamp();
-        using var attempt = LinkedTimeout.Start(timeout, context.TimeProvider, cancellationToken);
+        var attempt = LinkedTimeout.Prepare(timeout, context.TimeProvider, cancellationToken);
         try
         {
-            var response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+            var pending = SendNextAsync(request, context, attempt.Token);
+            if (!pending.IsCompleted)
+            {
+                attempt.Arm(context.TimeProvider.GetElapsedTime(started)); // the attempt waits: now its timer and the caller's token count
+            }
+
+            var response = await pending.ConfigureAwait(false);
             _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
             return response;
         }
@@ -81,6 +83,10 @@ internal sealed class AttemptTimeoutHandler : DelegatingHandler
         catch (Exception ex) when (_registry.Metrics is { } metrics && Observe(metrics, context, started, ex))
         {
             throw; // unreachable: Observe only records, and returns false
+        }
+        finally
+        {
+            attempt.Dispose();
         }
     }
 

@@ -128,11 +128,9 @@ public class BulkheadHandlerTests
         var client = h.CreateClient();
         _ = client.GetAsync("/");
         await h.Stub.WaitForCallsAsync(1);
-        await h.Clock.NextTimerAsync(); // budget of the first
-        await h.Clock.NextTimerAsync(); // its attempt
+        await h.Clock.NextTimerAsync(); // the first one's attempt
 
         var queued = client.GetAsync("/");
-        await h.Clock.NextTimerAsync(); // budget of the second
         Assert.Equal(TimeSpan.FromSeconds(1), await h.Clock.NextTimerAsync()); // its wait in the queue
         Assert.Equal(1, Snapshot(h).Queued);
         await Assert.ThrowsAsync<BulkheadRejectedException>(() => client.GetAsync("/")); // the queue is full too
@@ -158,7 +156,6 @@ public class BulkheadHandlerTests
         using var held = h.Registry.GetOrAddBulkhead(ChainHarness.ClientName, null, options).GetGeneration(options).Limiter.AttemptAcquire(); // the permit, held by the test
 
         var queued = client.GetAsync("/");
-        await h.Clock.NextTimerAsync();
         Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync()); // MaxQueueWait is infinite: the budget bounds it
         h.Clock.Advance(TimeSpan.FromSeconds(3));
 

@@ -111,8 +111,6 @@ public class CircuitBreakerHandlerTests
         var client = h.CreateClient();
 
         var first = client.GetAsync("/a");
-        await h.Clock.NextTimerAsync(); // budget
-        await h.Clock.NextTimerAsync(); // attempt 1
         Assert.Equal(TimeSpan.FromMilliseconds(500), await h.Clock.NextTimerAsync()); // backoff
         using (var second = await client.GetAsync("/b"))
         {
@@ -143,9 +141,8 @@ public class CircuitBreakerHandlerTests
         });
         var send = h.CreateClient().GetAsync("/");
         await h.Stub.WaitForCallsAsync(1);
-        await h.Clock.NextTimerAsync();
-        await h.Clock.NextTimerAsync();
-        await h.Clock.NextTimerAsync(); // the stub's own delay
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), await h.Clock.NextTimerAsync()); // the stub's own delay
+        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // the attempt's, armed once the attempt waits
         h.Clock.Advance(TimeSpan.FromMilliseconds(1500));
 
         using var response = await send;

@@ -22,8 +22,7 @@ public class DeadlineHandlerTests
 
         var send = client.GetAsync("/");
 
-        Assert.Equal(TimeSpan.FromSeconds(5), await h.Clock.NextTimerAsync()); // the budget
-        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // attempt 1
+        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // attempt 1 (the budget is a deadline, not a timer)
         await h.Stub.WaitForCallsAsync(1);
         h.Clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // attempt 2
@@ -67,9 +66,7 @@ public class DeadlineHandlerTests
         using var cts = new CancellationTokenSource();
 
         var send = client.GetAsync("/", cts.Token);
-        await h.Clock.NextTimerAsync(); // budget
-        await h.Clock.NextTimerAsync(); // attempt 1
-        Assert.Equal(TimeSpan.FromMilliseconds(500), await h.Clock.NextTimerAsync()); // backoff
+        Assert.Equal(TimeSpan.FromMilliseconds(500), await h.Clock.NextTimerAsync()); // backoff (attempt 1 answered at once: no timer)
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
@@ -121,8 +118,7 @@ public class DeadlineHandlerTests
         Assert.Equal(TimeSpan.FromSeconds(4), client.Timeout);
 
         var send = client.GetAsync("/");
-        Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync()); // budget: min(10 s, 3 s)
-        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync());
+        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // attempt 1 of the 3 s budget (min(10 s, 3 s))
         await h.Stub.WaitForCallsAsync(1);
         h.Clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(TimeSpan.FromSeconds(1), await h.Clock.NextTimerAsync());
@@ -134,7 +130,7 @@ public class DeadlineHandlerTests
     }
 
     [Fact]
-    public async Task SendAsync_InfiniteDeadline_CreatesNoBudgetTimer()
+    public async Task SendAsync_InfiniteDeadline_OnlyTheAttemptTimeoutBounds()
     {
         using var h = new ChainHarness(o =>
         {
@@ -147,7 +143,7 @@ public class DeadlineHandlerTests
         Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
         var send = client.GetAsync("/");
 
-        Assert.Equal(TimeSpan.FromSeconds(1), await h.Clock.NextTimerAsync()); // the attempt's; no budget timer before it
+        Assert.Equal(TimeSpan.FromSeconds(1), await h.Clock.NextTimerAsync()); // the attempt's
         await h.Stub.WaitForCallsAsync(1);
         h.Clock.Advance(TimeSpan.FromSeconds(1));
 

@@ -44,7 +44,7 @@ public class DeadlinePropagationTests
             send = h.CreateClient().GetAsync("/");
         }
 
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), await h.Clock.NextTimerAsync()); // the budget: min(10 s, 1.5 s inherited)
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), await h.Clock.NextTimerAsync()); // the attempt's: min(2 s, budget min(10 s, 1.5 s inherited))
         await h.Stub.WaitForCallsAsync(1);
         h.Clock.Advance(TimeSpan.FromMilliseconds(1500));
 
@@ -116,7 +116,7 @@ public class DeadlinePropagationTests
     [Fact]
     public async Task Inherited_Infinite_LeavesTheClientsOwnDeadline()
     {
-        using var h = new ChainHarness();
+        using var h = new ChainHarness(o => o.AttemptTimeout = o.Deadline);
         h.Stub.ThenHang();
         using (InheritedDeadline.Begin(Timeout.InfiniteTimeSpan, h.Clock))
         {
@@ -124,6 +124,6 @@ public class DeadlinePropagationTests
             _ = h.CreateClient().GetAsync("/");
         }
 
-        Assert.Equal(TimeSpan.FromSeconds(10), await h.Clock.NextTimerAsync());
+        Assert.Equal(TimeSpan.FromSeconds(10), await h.Clock.NextTimerAsync()); // the attempt's, bounded by the client's own 10 s
     }
 }

@@ -66,9 +66,8 @@ public class FaultInjectionHandlerTests
             o.FaultInjection.Latency = TimeSpan.FromSeconds(5);
         });
         var send = h.CreateClient().GetAsync("/");
-        await h.Clock.NextTimerAsync(); // budget
-        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // attempt
         Assert.Equal(TimeSpan.FromSeconds(5), await h.Clock.NextTimerAsync()); // injected latency
+        Assert.Equal(TimeSpan.FromSeconds(2), await h.Clock.NextTimerAsync()); // the attempt's, armed once the attempt waits
         h.Clock.Advance(TimeSpan.FromSeconds(2));
 
         var ex = await Assert.ThrowsAnyAsync<HttpResilienceException>(() => send);
@@ -88,9 +87,8 @@ public class FaultInjectionHandlerTests
             o.FaultInjection.Seed = 7;
         });
         var send = h.CreateClient().GetAsync("/");
-        await h.Clock.NextTimerAsync();
-        await h.Clock.NextTimerAsync();
-        var delay = await h.Clock.NextTimerAsync();
+        var delay = await h.Clock.NextTimerAsync(); // the injected latency, then the attempt's timer
+        Assert.Equal(TimeSpan.FromSeconds(10), await h.Clock.NextTimerAsync());
         Assert.InRange(delay, TimeSpan.Zero, TimeSpan.FromSeconds(3));
         h.Clock.Advance(delay);
 

@@ -25,6 +25,22 @@ if (args.Contains("--alloc-profile"))
     return 0;
 }
 
+if (args.Contains("--time-profile"))
+{
+    foreach (var (variant, nanoseconds) in AllocationProfile.RunTimed())
+    {
+        Console.WriteLine($"| {variant} | {nanoseconds:0} ns |");
+    }
+
+    return 0;
+}
+
+if (args.Contains("--hot-loop"))
+{
+    AllocationProfile.HotLoop(TimeSpan.FromSeconds(20)); // e.g. under `dotnet-trace collect --profile cpu-sampling -- ...`
+    return 0;
+}
+
 if (args.Contains("--alloc-types"))
 {
     foreach (var line in AllocationTypes.Run())

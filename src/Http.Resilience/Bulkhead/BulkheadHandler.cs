@@ -4,8 +4,8 @@ namespace Http.Resilience;
 
 /// <summary>Caps the requests in flight to one dependency, so a slow one can only hold its own share.</summary>
 /// <remarks>
-/// Built on <see cref="ConcurrencyLimiter"/>. When no permit is free: with no queue (the default) the request is rejected
-/// at once; with a queue it waits at most <c>min(MaxQueueWait, budget left)</c>. The permit is returned on every path,
+/// Permits come from <see cref="BulkheadState"/>. When no permit is free: with no queue (the default) the request is
+/// rejected at once; with a queue (a <see cref="ConcurrencyLimiter"/>) it waits at most <c>min(MaxQueueWait, budget left)</c>. The permit is returned on every path,
 /// because it is disposed in a <c>using</c> around the rest of the chain.
 /// </remarks>
 internal sealed class BulkheadHandler : ResilienceHandler
@@ -26,23 +26,21 @@ internal sealed class BulkheadHandler : ResilienceHandler
 
         var bulkhead = _registry.GetOrAddBulkhead(context.Client, options.PerAuthority ? Authority.Of(request) : null, options);
         var generation = bulkhead.GetGeneration(options);
-        var lease = generation.Limiter.AttemptAcquire();
-        if (lease.IsAcquired)
+        if (generation.TryAcquire(out var permit))
         {
-            return SendWithPermitAsync(request, context, generation, lease, cancellationToken);
+            return SendWithPermitAsync(request, context, generation, permit, cancellationToken);
         }
 
-        lease.Dispose();
-        if (options.MaxQueue == 0)
+        if (generation.Limiter is not { } queue)
         {
             throw Reject(bulkhead, options, "it is full");
         }
 
-        return QueueThenSendAsync(request, context, bulkhead, generation, options, cancellationToken);
+        return QueueThenSendAsync(request, context, bulkhead, generation, queue, options, cancellationToken);
     }
 
     private async ValueTask<HttpResponseMessage> SendWithPermitAsync(
-        HttpRequestMessage request, ResilienceContext context, BulkheadState.Generation generation, RateLimitLease lease, CancellationToken cancellationToken)
+        HttpRequestMessage request, ResilienceContext context, BulkheadState.Generation generation, BulkheadState.Permit permit, CancellationToken cancellationToken)
     {
         try
         {
@@ -50,15 +48,16 @@ internal sealed class BulkheadHandler : ResilienceHandler
         }
         finally
         {
-            generation.Release(lease);
+            generation.Release(permit);
         }
     }
 
     private async ValueTask<HttpResponseMessage> QueueThenSendAsync(
-        HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, BulkheadOptions options, CancellationToken cancellationToken)
+        HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, ConcurrencyLimiter queue,
+        BulkheadOptions options, CancellationToken cancellationToken)
     {
         var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
-        var lease = await BudgetedAcquire.AcquireAsync(generation.Limiter, wait, context, cancellationToken).ConfigureAwait(false)
+        var lease = await BudgetedAcquire.AcquireAsync(queue, wait, context, cancellationToken).ConfigureAwait(false)
             ?? throw Reject(bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
         if (!lease.IsAcquired)
         {
@@ -66,7 +65,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
             throw Reject(bulkhead, options, "it and its queue are full");
         }
 
-        return await SendWithPermitAsync(request, context, generation, lease, cancellationToken).ConfigureAwait(false);
+        return await SendWithPermitAsync(request, context, generation, new BulkheadState.Permit(lease), cancellationToken).ConfigureAwait(false);
     }
 
     private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)

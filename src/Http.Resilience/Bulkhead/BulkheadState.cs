@@ -3,17 +3,24 @@ using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
 
-/// <summary>The long-lived concurrency limiter of one dependency, kept in the registry.</summary>
+/// <summary>The long-lived permits of one dependency, kept in the registry.</summary>
 /// <remarks>
-/// A <see cref="ConcurrencyLimiter"/>'s limits are fixed at construction, so a reload that changes
-/// <see cref="BulkheadOptions.MaxConcurrency"/> or <see cref="BulkheadOptions.MaxQueue"/> swaps in a new limiter
-/// (a new <see cref="Generation"/>) for new requests. In-flight permits are not lost: the new limiter is charged one
-/// permit for each request still holding the old one (up to the new limit), and each is given back when that request
-/// returns its old permit. So the new limit is never exceeded across a reload, and the active count stays true.
+/// <para>
+/// Without a queue (<see cref="BulkheadOptions.MaxQueue"/> 0, the default) the permits are a plain counter taken with
+/// one compare-and-swap: nothing to wait for, so nothing more is needed, and the happy path allocates nothing. With a
+/// queue they are a <see cref="ConcurrencyLimiter"/>, which keeps the waiters in order and bounds their number.
+/// </para>
+/// <para>
+/// The limits are fixed per <see cref="Generation"/>, so a reload that changes <see cref="BulkheadOptions.MaxConcurrency"/>
+/// or <see cref="BulkheadOptions.MaxQueue"/> swaps in a new generation for new requests. In-flight permits are not lost:
+/// the new generation is charged one permit for each request still holding one of the old (up to the new limit), and
+/// each is given back when that request returns its old permit. So the new limit is never exceeded across a reload, and
+/// the active count stays true.
+/// </para>
 /// </remarks>
 internal sealed class BulkheadState
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private Generation _current;
     private long _rejected;
 
@@ -57,67 +64,121 @@ internal sealed class BulkheadState
     public BulkheadSnapshot GetSnapshot()
     {
         var current = Volatile.Read(ref _current);
-        var statistics = current.Limiter.GetStatistics();
-        var active = statistics is null ? 0 : current.MaxConcurrency - (int)statistics.CurrentAvailablePermits;
-        var queued = statistics is null ? 0 : (int)statistics.CurrentQueuedCount;
-        return new BulkheadSnapshot(ClientName, Authority, current.MaxConcurrency, active, queued, Rejected);
+        return new BulkheadSnapshot(ClientName, Authority, current.MaxConcurrency, current.Active, current.Queued, Rejected);
     }
 
-    /// <summary>One limiter and the permits it carries for requests admitted by the limiter it replaced.</summary>
+    /// <summary>A permit of one generation: a slot of its counter, or a lease of its limiter.</summary>
+    internal readonly struct Permit
+    {
+        private readonly Generation? _counted;
+        private readonly RateLimitLease? _lease;
+
+        public Permit(Generation counted) => _counted = counted;
+
+        public Permit(RateLimitLease lease) => _lease = lease;
+
+        public void Release()
+        {
+            _lease?.Dispose();
+            _counted?.ReleaseCounted();
+        }
+    }
+
+    /// <summary>One set of limits, and the permits it carries for requests admitted by the generation it replaced.</summary>
     internal sealed class Generation
     {
-        private readonly ConcurrentStack<RateLimitLease> _carriedOntoSuccessor = new();
+        private readonly ConcurrentStack<Permit> _carriedOntoSuccessor = new();
         private Generation? _successor;
+        private int _active; // the counter's permits in use (no queue only)
 
         public Generation(BulkheadOptions options)
         {
             MaxConcurrency = options.MaxConcurrency;
             MaxQueue = options.MaxQueue;
-            Limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+            if (MaxQueue > 0)
             {
-                PermitLimit = options.MaxConcurrency,
-                QueueLimit = options.MaxQueue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            });
+                Limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = options.MaxConcurrency,
+                    QueueLimit = options.MaxQueue,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                });
+            }
         }
 
-        public ConcurrencyLimiter Limiter { get; }
+        /// <summary>Gets the limiter that queues waiters, or <see langword="null"/> when this generation has no queue.</summary>
+        public ConcurrencyLimiter? Limiter { get; }
 
         public int MaxConcurrency { get; }
 
         public int MaxQueue { get; }
 
+        public int Active => Limiter is null
+            ? Volatile.Read(ref _active)
+            : MaxConcurrency - (int)(Limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxConcurrency);
+
+        public int Queued => (int)(Limiter?.GetStatistics()?.CurrentQueuedCount ?? 0);
+
         public bool Matches(BulkheadOptions options) => options.MaxConcurrency == MaxConcurrency && options.MaxQueue == MaxQueue;
+
+        /// <summary>Takes a free permit without waiting, if there is one.</summary>
+        public bool TryAcquire(out Permit permit)
+        {
+            if (Limiter is not null)
+            {
+                var lease = Limiter.AttemptAcquire();
+                if (lease.IsAcquired)
+                {
+                    permit = new Permit(lease);
+                    return true;
+                }
+
+                lease.Dispose();
+                permit = default;
+                return false;
+            }
+
+            var active = Volatile.Read(ref _active);
+            while (active < MaxConcurrency)
+            {
+                var seen = Interlocked.CompareExchange(ref _active, active + 1, active);
+                if (seen == active)
+                {
+                    permit = new Permit(this);
+                    return true;
+                }
+
+                active = seen;
+            }
+
+            permit = default;
+            return false;
+        }
 
         /// <summary>Charges <paramref name="successor"/> one permit per request in flight here (up to its limit).</summary>
         public void CarryOnto(Generation successor)
         {
-            var inFlight = MaxConcurrency - (int)(Limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxConcurrency);
-            for (var i = 0; i < inFlight; i++)
+            var inFlight = Active;
+            for (var i = 0; i < inFlight && successor.TryAcquire(out var carried); i++)
             {
-                var lease = successor.Limiter.AttemptAcquire();
-                if (!lease.IsAcquired)
-                {
-                    lease.Dispose();
-                    break;
-                }
-
-                _carriedOntoSuccessor.Push(lease);
+                _carriedOntoSuccessor.Push(carried);
             }
 
             Volatile.Write(ref _successor, successor);
         }
 
         /// <summary>Returns a permit taken from this generation, and the permit carried for it onto later generations.</summary>
-        public void Release(RateLimitLease lease)
+        public void Release(Permit permit)
         {
-            lease.Dispose();
+            permit.Release();
             var generation = this;
             while (Volatile.Read(ref generation._successor) is { } successor && generation._carriedOntoSuccessor.TryPop(out var carried))
             {
-                carried.Dispose();
+                carried.Release();
                 generation = successor;
             }
         }
+
+        internal void ReleaseCounted() => Interlocked.Decrement(ref _active);
     }
 }

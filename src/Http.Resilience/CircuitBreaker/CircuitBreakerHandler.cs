@@ -26,9 +26,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
 
         var circuit = _registry.GetOrAddCircuit(context.Client, options.PerAuthority ? Authority.Of(request) : null);
-        var remaining = context.Remaining;
-        var probeLease = TimeMath.IsInfinite(remaining) ? options.BreakDuration : remaining + ProbeGrace;
-        var permit = circuit.TryEnter(options, probeLease);
+        var permit = circuit.TryEnter(options, static context => ProbeLease(context), context);
         if (permit.Kind == CircuitPermitKind.Rejected)
         {
             throw CreateOpenException(circuit, permit);
@@ -39,15 +37,23 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         return SendThroughAsync(request, context, circuit, permit, options, cancellationToken);
     }
 
+    /// <summary>A probe may hold the circuit for its own budget (and a grace), or a break duration when it has no deadline.</summary>
+    private static TimeSpan ProbeLease(ResilienceContext context)
+    {
+        var remaining = context.Remaining;
+        return TimeMath.IsInfinite(remaining) ? context.Options.CircuitBreaker.BreakDuration : remaining + ProbeGrace;
+    }
+
     private async ValueTask<HttpResponseMessage> SendThroughAsync(
         HttpRequestMessage request, ResilienceContext context, CircuitStateController circuit, CircuitPermit permit, CircuitBreakerOptions options, CancellationToken cancellationToken)
     {
-        var started = context.TimeProvider.GetTimestamp();
+        var timed = options.SlowCallDuration is not null; // the call is timed only to judge slow calls
+        var started = timed ? context.TimeProvider.GetTimestamp() : 0;
         var outcome = CircuitOutcome.Ignored;
         try
         {
             var response = await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
-            outcome = Classify(response, options, context.TimeProvider.GetElapsedTime(started));
+            outcome = Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero);
             return response;
         }
         catch (Exception ex)

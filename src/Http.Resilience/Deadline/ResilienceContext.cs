@@ -124,6 +124,9 @@ internal sealed class ResilienceContext
     /// <summary>Gets the budget left: infinite when there is no deadline, otherwise never negative.</summary>
     public TimeSpan Remaining => TimeMath.Remaining(Deadline, Elapsed);
 
+    /// <summary>Gets the budget left at <paramref name="timestamp"/> (one the caller already read from <see cref="TimeProvider"/>).</summary>
+    public TimeSpan RemainingAt(long timestamp) => TimeMath.Remaining(Deadline, TimeProvider.GetElapsedTime(_startTimestamp, timestamp));
+
     public bool IsExpired => Remaining == TimeSpan.Zero;
 
     /// <summary>The least budget a retry must still have after its delay to be worth sending.</summary>

@@ -4,7 +4,7 @@ namespace Http.Resilience;
 /// <remarks>Lives in the registry, so it outlives handler rotation. All access is under one lock; entries are immutable.</remarks>
 internal sealed class StaleResponseCache
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Dictionary<string, LinkedListNode<Entry>> _byUrl = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry> _lru = new();
     private long _bytes;

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace Http.Resilience;
 
 /// <summary>
-/// Reuses the per-request timeout sources (the budget's and each attempt's) on the system clock, so the happy path does
-/// not allocate a source, a timer and a registration list per request.
+/// Reuses the timeout sources of attempts, limiter waits and budget-bounded reads on the system clock, so a request does
+/// not allocate a source, a timer and a registration list for each.
 /// </summary>
 /// <remarks>
 /// A source goes back only if it never fired: <see cref="CancellationTokenSource.TryReset"/> then disarms its timer and
@@ -17,12 +17,23 @@ internal static class TimeoutSourcePool
     private static readonly ConcurrentQueue<CancellationTokenSource> Pool = new();
     private static int _count;
 
+    // One spare per thread, in front of the shared queue: an attempt that completes synchronously rents and returns its
+    // source on the same thread, so the common case touches no shared state.
+    [ThreadStatic]
+    private static CancellationTokenSource? t_spare;
+
     /// <summary>Rents a source whose timer is not running: arm it with <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>.</summary>
     public static CancellationTokenSource RentUnarmed(TimeProvider timeProvider)
     {
         if (!ReferenceEquals(timeProvider, TimeProvider.System))
         {
             return new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider); // its timer is that clock's, not yet due
+        }
+
+        if (t_spare is { } spare)
+        {
+            t_spare = null;
+            return spare;
         }
 
         if (Pool.TryDequeue(out var pooled))
@@ -41,14 +52,9 @@ internal static class TimeoutSourcePool
             return new CancellationTokenSource(timeout, timeProvider);
         }
 
-        if (Pool.TryDequeue(out var pooled))
-        {
-            Interlocked.Decrement(ref _count);
-            pooled.CancelAfter(timeout);
-            return pooled;
-        }
-
-        return new CancellationTokenSource(timeout);
+        var source = RentUnarmed(timeProvider);
+        source.CancelAfter(timeout);
+        return source;
     }
 
     public static void Return(CancellationTokenSource source, TimeProvider timeProvider)
@@ -56,6 +62,12 @@ internal static class TimeoutSourcePool
         if (!ReferenceEquals(timeProvider, TimeProvider.System) || !source.TryReset())
         {
             source.Dispose(); // another clock, or it fired: never reused
+            return;
+        }
+
+        if (t_spare is null)
+        {
+            t_spare = source;
             return;
         }
 

@@ -10,7 +10,7 @@ namespace Http.Resilience;
 /// </remarks>
 internal sealed class RateLimitState : IDisposable
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private Bucket? _current;
 
     public RateLimiter GetLimiter(RateLimitOptions options)

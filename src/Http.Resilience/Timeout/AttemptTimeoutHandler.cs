@@ -23,7 +23,8 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        var remaining = context.Remaining;
+        var started = context.TimeProvider.GetTimestamp();
+        var remaining = context.RemainingAt(started);
         var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
         if (context.Options.DeadlinePropagation is { Enabled: true } propagation && !Propagate(request, propagation, timeout))
         {
@@ -38,10 +39,11 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline,
         // even if the timer fires a hair before the budget's own timer does.
         var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.Options.AttemptTimeout;
-        return SendWithTimeoutAsync(request, context, timeout, boundByBudget, cancellationToken);
+        return SendWithTimeoutAsync(request, context, timeout, boundByBudget, started, cancellationToken);
     }
 
-    private async ValueTask<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, CancellationToken cancellationToken)
+    private async ValueTask<HttpResponseMessage> SendWithTimeoutAsync(
+        HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, long started, CancellationToken cancellationToken)
     {
         if (!TimeMath.IsInfinite(timeout) && timeout < MinimumAttempt)
         {
@@ -49,7 +51,6 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         }
 
         cancellationToken.ThrowIfCancellationRequested(); // the link to the caller's token comes later (see Arm)
-        var started = context.TimeProvider.GetTimestamp();
         var attempt = LinkedTimeout.Prepare(timeout, context.TimeProvider, cancellationToken);
         try
         {
@@ -60,7 +61,11 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             }
 
             var response = await pending.ConfigureAwait(false);
-            _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
+            if (_registry.Metrics is { AttemptDurationEnabled: true } metrics) // no clock read for an instrument nobody listens to
+            {
+                metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
+            }
+
             return response;
         }
         catch (OperationCanceledException ex) when (attempt.Fired && !context.CallerToken.IsCancellationRequested)

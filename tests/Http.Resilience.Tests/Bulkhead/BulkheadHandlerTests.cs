@@ -153,7 +153,7 @@ public class BulkheadHandlerTests
         var options = new HttpResilienceOptions().Bulkhead;
         options.MaxConcurrency = 1;
         options.MaxQueue = 5;
-        using var held = h.Registry.GetOrAddBulkhead(ChainHarness.ClientName, null, options).GetGeneration(options).Limiter.AttemptAcquire(); // the permit, held by the test
+        using var held = h.Registry.GetOrAddBulkhead(ChainHarness.ClientName, null, options).GetGeneration(options).Limiter!.AttemptAcquire(); // the permit, held by the test
 
         var queued = client.GetAsync("/");
         Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync()); // MaxQueueWait is infinite: the budget bounds it

@@ -56,12 +56,15 @@ internal enum CircuitOutcome
 /// </remarks>
 internal sealed class CircuitStateController
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
     private readonly long _origin;
     private readonly Action<OnCircuitStateChangedArguments>? _onStateChanged;
     private RollingHealthWindow? _window;
     private CircuitState _state = CircuitState.Closed;
+
+    // Mirrors _state == Closed for the lock-free way in (see TryEnter); written under the lock with _state.
+    private volatile bool _closed = true;
     private TimeSpan _blockedUntil;
     private TimeSpan _probeExpiresAt;
     private bool _probeInFlight;
@@ -110,23 +113,39 @@ internal sealed class CircuitStateController
     /// <param name="probeLease">How long this request may hold the probe, if it becomes the probe: its own budget, so a
     /// probe is never taken over while it may still answer.</param>
     public CircuitPermit TryEnter(CircuitBreakerOptions options, TimeSpan probeLease)
+        => TryEnter(options, static lease => lease, probeLease);
+
+    /// <param name="options">The options of the request asking.</param>
+    /// <param name="probeLease">Works out the probe lease from <paramref name="state"/>, only when this request becomes the probe.</param>
+    /// <param name="state">What <paramref name="probeLease"/> needs.</param>
+    public CircuitPermit TryEnter<TState>(CircuitBreakerOptions options, Func<TState, TimeSpan> probeLease, TState state)
     {
+        if (_closed)
+        {
+            // The common case takes no lock and reads no clock. Read in this order, a permit never carries the generation
+            // of a closed period it was not admitted in: if the circuit opened in between, the permit carries the open
+            // generation, and Complete ignores it (it only counts permits of the current closed generation).
+            return new(CircuitPermitKind.Normal, Volatile.Read(ref _generation), null);
+        }
+
         OnCircuitStateChangedArguments? change = null;
         CircuitPermit permit;
         lock (_lock)
         {
+            if (_state == CircuitState.Closed)
+            {
+                return new(CircuitPermitKind.Normal, _generation, null);
+            }
+
             var now = Now;
             switch (_state)
             {
-                case CircuitState.Closed:
-                    permit = new(CircuitPermitKind.Normal, _generation, null);
-                    break;
                 case CircuitState.Open when now < _blockedUntil:
                     permit = new(CircuitPermitKind.Rejected, _generation, _blockedUntil - now);
                     break;
                 case CircuitState.Open:
                     change = Transition_NeedsLock(CircuitState.HalfOpen, "the break duration is over; letting one probe through", now, null);
-                    permit = StartProbe_NeedsLock(now, probeLease);
+                    permit = StartProbe_NeedsLock(now, probeLease(state));
                     break;
                 default: // half-open
                     if (_probeInFlight && now < _probeExpiresAt)
@@ -135,7 +154,7 @@ internal sealed class CircuitStateController
                     }
                     else
                     {
-                        permit = StartProbe_NeedsLock(now, probeLease); // the previous probe outlived its own budget: take over
+                        permit = StartProbe_NeedsLock(now, probeLease(state)); // the previous probe outlived its own budget: take over
                     }
 
                     break;
@@ -223,6 +242,7 @@ internal sealed class CircuitStateController
     {
         var from = _state;
         _state = to;
+        _closed = to == CircuitState.Closed;
         var health = _window?.GetHealth(now) ?? default;
         return new OnCircuitStateChangedArguments(ClientName, Authority, from, to, reason, health.Requests, health.Failures, breakDuration);
     }

@@ -91,10 +91,11 @@ using (var writer = new StringWriter(CultureInfo.InvariantCulture))
 
 if (!skipLoad)
 {
-    var round = quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
-    var load = await LoadRun.RunAsync(round, rounds: 2);
+    var round = quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(5);
+    var rounds = quick ? 4 : 6;
+    var load = await LoadRun.RunAsync(round, rounds);
     var bare = load.Single(l => l.Name == "bare");
-    results.AppendLine(CultureInfo.InvariantCulture, $"## Loopback load run (Kestrel on 127.0.0.1, 32 loops, 2 rounds of {round.TotalSeconds:0} s each, alternating)");
+    results.AppendLine(CultureInfo.InvariantCulture, $"## Loopback load run (Kestrel on 127.0.0.1, 32 loops, {rounds} rounds of {round.TotalSeconds:0} s each, alternating)");
     results.AppendLine();
     results.AppendLine("| client | requests/s | vs bare | p50 | p99 | allocated per request (client + server) |");
     results.AppendLine("|---|---|---|---|---|---|");

@@ -35,6 +35,16 @@ if (args.Contains("--time-profile"))
     return 0;
 }
 
+if (args.Contains("--load-only"))
+{
+    foreach (var l in await LoadRun.RunAsync(TimeSpan.FromSeconds(3), rounds: 4))
+    {
+        Console.WriteLine($"| {l.Name} | {l.RequestsPerSecond:0} req/s | p50 {l.P50Ms:0.00} ms | p99 {l.P99Ms:0.00} ms | {l.BytesPerRequest:0} B |");
+    }
+
+    return 0;
+}
+
 if (args.Contains("--hot-loop"))
 {
     AllocationProfile.HotLoop(TimeSpan.FromSeconds(20)); // e.g. under `dotnet-trace collect --profile cpu-sampling -- ...`

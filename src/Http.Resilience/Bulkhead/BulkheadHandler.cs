@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
@@ -68,6 +69,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
         return pending;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private static async ValueTask<HttpResponseMessage> ReleaseWhenDoneAsync(ValueTask<HttpResponseMessage> pending, BulkheadState.Generation generation, BulkheadState.Permit permit)
     {
         try

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace Http.Resilience;
 
@@ -73,6 +74,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         return new ValueTask<HttpResponseMessage>(response);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private static async ValueTask<HttpResponseMessage> CompleteWhenDoneAsync(
         ValueTask<HttpResponseMessage> pending, ResilienceContext context, CircuitStateController circuit, CircuitPermit permit, CircuitBreakerOptions options, bool timed, long started)
     {

@@ -49,10 +49,19 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
 
         var context = ResilienceContext.Rent(_state, options, _timeProvider, deadline, cancellationToken);
-        var pending = SendCoreAsync(request, context, cancellationToken);
+        ValueTask<HttpResponseMessage> pending;
+        try
+        {
+            pending = SendNextAsync(request, context, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            pending = ValueTask.FromException<HttpResponseMessage>(ex);
+        }
+
         if (!pending.IsCompleted)
         {
-            return ReturnContextWhenDoneAsync(pending, context);
+            return FinishAsync(pending, context, cancellationToken);
         }
 
         Task<HttpResponseMessage> completed;
@@ -66,59 +75,28 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
         else
         {
+            // A failure that is already there and needs no translating (a rejection, say) is passed on as it is, not
+            // rethrown: under load, every exception dispatch saved is CPU the service keeps.
             completed = pending.AsTask();
+            if (!completed.IsFaulted || completed.Exception!.InnerException is OperationCanceledException or DeadlineExceededException)
+            {
+                return FinishAsync(new ValueTask<HttpResponseMessage>(completed), context, cancellationToken);
+            }
         }
 
         context.Return();
         return completed;
     }
 
-    private static async Task<HttpResponseMessage> ReturnContextWhenDoneAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context)
-    {
-        try
-        {
-            return await pending.ConfigureAwait(false);
-        }
-        finally
-        {
-            context.Return();
-        }
-    }
-
+    /// <remarks>
+    /// Not used in a chain that <c>AddHttpResilience</c> builds: this layer is outermost, entered through
+    /// <see cref="SendAsync"/>, which makes the context. Reached with a context already made, it passes the request on.
+    /// </remarks>
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
-    {
-        ValueTask<HttpResponseMessage> pending;
-        try
-        {
-            pending = SendNextAsync(request, context, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            pending = ValueTask.FromException<HttpResponseMessage>(ex);
-        }
+        => SendNextAsync(request, context, cancellationToken);
 
-        if (pending.IsCompletedSuccessfully)
-        {
-            return pending;
-        }
-
-        if (pending.IsCompleted)
-        {
-            // A failure that is already there and needs no translating (a rejection, say) is passed on as it is, not
-            // rethrown: under load, every exception dispatch saved is CPU the service keeps.
-            var failed = pending.AsTask();
-            if (failed.IsFaulted && failed.Exception!.InnerException is not (OperationCanceledException or DeadlineExceededException))
-            {
-                return new ValueTask<HttpResponseMessage>(failed);
-            }
-
-            pending = new ValueTask<HttpResponseMessage>(failed);
-        }
-
-        return TranslateFailureAsync(pending, context, cancellationToken);
-    }
-
-    private async ValueTask<HttpResponseMessage> TranslateFailureAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context, CancellationToken cancellationToken)
+    /// <summary>Waits for the rest of the chain, says why it failed when the failure is the budget's, and gives the context back.</summary>
+    private async Task<HttpResponseMessage> FinishAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context, CancellationToken cancellationToken)
     {
         try
         {
@@ -140,6 +118,10 @@ internal sealed class DeadlineHandler : ResilienceHandler
         catch (DeadlineExceededException) when (ObserveDeadline(context.ClientName, context.Deadline, context.Attempts))
         {
             throw; // unreachable: ObserveDeadline only records, and returns false
+        }
+        finally
+        {
+            context.Return();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace Http.Resilience;
 
@@ -25,6 +26,7 @@ internal sealed class FallbackHandler : ResilienceHandler
             ? SendWithFallbackAsync(request, context, options, cancellationToken)
             : SendNextAsync(request, context, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private async ValueTask<HttpResponseMessage> SendWithFallbackAsync(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
@@ -67,7 +69,7 @@ internal sealed class FallbackHandler : ResilienceHandler
         RateLimitRejectedException => FallbackReason.RateLimited,
         DeadlineExceededException => FallbackReason.DeadlineExceeded,
         OperationCanceledException when context.CallerToken.IsCancellationRequested => null, // the caller left: nobody to serve
-        OperationCanceledException => FallbackReason.DeadlineExceeded, // the budget fired
+        OperationCanceledException => FallbackReason.DeadlineExceeded, // not the caller's: time ran out below
         HttpResilienceException => FallbackReason.Timeout,
         HttpRequestException or IOException => FallbackReason.NetworkError,
         _ => null,

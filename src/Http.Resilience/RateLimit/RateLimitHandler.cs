@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
@@ -26,6 +27,7 @@ internal sealed class RateLimitHandler : ResilienceHandler
             : WaitThenSendAsync(request, context, limiter, lease, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private async ValueTask<HttpResponseMessage> SendWithLeaseAsync(HttpRequestMessage request, ResilienceContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
         using (lease)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Http.Resilience;
@@ -68,6 +69,7 @@ internal sealed class RetryHandler : ResilienceHandler
             : await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private async ValueTask<HttpResponseMessage> SendWithRetriesAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
         var options = context.Options.Retry;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Http.Resilience;
 
 /// <summary>Bounds each attempt by the smaller of <see cref="HttpResilienceOptions.AttemptTimeout"/> and the budget left.</summary>
@@ -36,12 +38,13 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
-        // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline,
-        // even if the timer fires a hair before the budget's own timer does.
+        // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline
+        // (the budget has no timer of its own).
         var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.Options.AttemptTimeout;
         return SendWithTimeoutAsync(request, context, timeout, boundByBudget, started, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private async ValueTask<HttpResponseMessage> SendWithTimeoutAsync(
         HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, long started, CancellationToken cancellationToken)
     {

@@ -13,7 +13,7 @@ using Http.Resilience.Benchmarks;
 // Runs the BenchmarkDotNet suite, then the loopback load run, and writes tests/Http.Resilience.Benchmarks/RESULTS.md.
 var quick = args.Contains("--quick");
 var skipLoad = args.Contains("--no-load");
-// The full run: 5 warm-ups and 15 measured iterations per case (about 40 minutes on 2 cores); --quick: ShortRun (about 20).
+// The full run: 5 warm-ups and 15 measured iterations per case (about 25 minutes on 2 cores); --quick: ShortRun (about 20).
 var job = (quick ? Job.ShortRun : Job.Default.WithWarmupCount(5).WithIterationCount(15)).WithToolchain(InProcessEmitToolchain.Instance);
 var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 if (args.Contains("--alloc-profile"))

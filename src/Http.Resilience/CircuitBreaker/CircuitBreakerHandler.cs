@@ -114,7 +114,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
 
     internal static CircuitOutcome Classify(Exception exception, ResilienceContext context) => exception switch
     {
-        // The caller's own cancellation says nothing about the dependency. Any other cancellation here is the budget.
+        // The caller's own cancellation says nothing about the dependency. Any other is a timeout below (or an inner handler's own).
         OperationCanceledException => context.CallerToken.IsCancellationRequested ? CircuitOutcome.Ignored : CircuitOutcome.Failure,
         HttpRequestException or IOException or TimeoutException => CircuitOutcome.Failure,
         _ => CircuitOutcome.Ignored,

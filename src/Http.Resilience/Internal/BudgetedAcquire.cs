@@ -23,14 +23,18 @@ internal static class BudgetedAcquire
             return null;
         }
 
-        using var waiting = LinkedTimeout.Start(wait, context.TimeProvider, cancellationToken);
+        var waiting = LinkedTimeout.Start(wait, context.TimeProvider, cancellationToken); // a plain local: see LinkedTimeout
         try
         {
             return await limiter.AcquireAsync(1, waiting.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
         {
-            return null; // the wait (or the budget) ran out, not the caller's patience
+            return null; // the wait (bounded by the budget) ran out, not the caller's patience
+        }
+        finally
+        {
+            waiting.Dispose();
         }
     }
 }

@@ -198,7 +198,7 @@ internal sealed class RetryHandler : ResilienceHandler
     {
         if (response is null)
         {
-            // If the caller (or the budget) cancelled while the last attempt failed, that cancellation is the outcome,
+            // If the caller cancelled while the last attempt failed, that cancellation is the outcome,
             // not the network error that raced with it.
             cancellationToken.ThrowIfCancellationRequested();
             failure!.Throw();

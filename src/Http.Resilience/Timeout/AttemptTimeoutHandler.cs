@@ -9,7 +9,8 @@ namespace Http.Resilience;
 /// A timeout is never reported as the caller's cancellation: that is only ever the caller's own token. This is the
 /// innermost layer of ours, so it also measures every attempt (<c>http.resilience.attempt.duration</c>).
 /// The attempt's timer starts, and the caller's token is linked to it, only once the attempt turns out to wait: an
-/// attempt that completes synchronously (a cached or in-memory answer) never needed either.
+/// attempt that completes synchronously (a cached or in-memory answer) never needed either. So a handler below that
+/// blocks before it returns its task is not bounded while it blocks (as blocking code ignores tokens anyway).
 /// </remarks>
 internal sealed class AttemptTimeoutHandler : ResilienceHandler
 {

@@ -120,12 +120,13 @@ internal sealed class CircuitStateController
     /// <param name="state">What <paramref name="probeLease"/> needs.</param>
     public CircuitPermit TryEnter<TState>(CircuitBreakerOptions options, Func<TState, TimeSpan> probeLease, TState state)
     {
+        // The common case takes no lock and reads no clock. The generation is read before the flag: generations only
+        // grow, so the permit carries the current closed period's generation or an older one, never a later one (a
+        // half-open probe's, say), and Complete only counts permits of the current closed generation.
+        var generation = Volatile.Read(ref _generation);
         if (_closed)
         {
-            // The common case takes no lock and reads no clock. Read in this order, a permit never carries the generation
-            // of a closed period it was not admitted in: if the circuit opened in between, the permit carries the open
-            // generation, and Complete ignores it (it only counts permits of the current closed generation).
-            return new(CircuitPermitKind.Normal, Volatile.Read(ref _generation), null);
+            return new(CircuitPermitKind.Normal, generation, null);
         }
 
         OnCircuitStateChangedArguments? change = null;

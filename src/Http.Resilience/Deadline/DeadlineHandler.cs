@@ -65,6 +65,12 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
 
         Task<HttpResponseMessage> completed;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The caller's cancellation wins over whatever the chain produced meanwhile.
+            return FinishAsync(pending, context, cancellationToken);
+        }
+
         if (pending.IsCompletedSuccessfully)
         {
             // Completed at once: hand out the innermost handler's own task when it holds this very response, not a new one.
@@ -100,7 +106,22 @@ internal sealed class DeadlineHandler : ResilienceHandler
     {
         try
         {
-            return await pending.ConfigureAwait(false);
+            var response = await pending.ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The caller cancelled while an answer was on its way (a handler below did not look at the token): the
+                // caller asked for nothing more, so the response is released and the cancellation is the outcome.
+                response.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            return response;
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && !IsCancellationOf(ex, cancellationToken))
+        {
+            // A failure that raced with the caller's cancellation (or a cancellation of a token of ours) is reported as
+            // the caller's cancellation, carrying the caller's own token.
+            throw new OperationCanceledException("The request was cancelled by the caller.", ex, cancellationToken);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -124,6 +145,9 @@ internal sealed class DeadlineHandler : ResilienceHandler
             context.Return();
         }
     }
+
+    private static bool IsCancellationOf(Exception exception, CancellationToken cancellationToken)
+        => exception is OperationCanceledException cancelled && cancelled.CancellationToken == cancellationToken;
 
     private bool ObserveDeadline(string clientName, TimeSpan deadline, int attempts)
     {

@@ -46,6 +46,12 @@ internal sealed class ResilienceContext
     /// <summary>Gets the token the caller passed in: when it fires, the caller cancelled; anything else is ours.</summary>
     public CancellationToken CallerToken { get; private set; }
 
+    /// <summary>
+    /// Gets a value indicating whether the caller cancelled this request. Once it has, the caller's cancellation is the
+    /// outcome whatever else happened: no layer retries or serves a fallback, and a response in hand is disposed.
+    /// </summary>
+    public bool CallerCancelled => CallerToken.IsCancellationRequested;
+
     /// <summary>Gets a value indicating whether the context was put in the request's options, where others may still read it.</summary>
     public bool Published { get; private set; }
 

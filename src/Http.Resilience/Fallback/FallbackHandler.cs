@@ -45,6 +45,11 @@ internal sealed class FallbackHandler : ResilienceHandler
             return fallback;
         }
 
+        if (context.CallerCancelled)
+        {
+            return response; // never a fallback for the caller's own cancellation: the outermost layer turns this into it
+        }
+
         if ((int)response.StatusCode >= 500)
         {
             var fallback = Serve(request, context, options, new FallbackContext(FallbackReason.ServerError, null, (int)response.StatusCode));
@@ -64,11 +69,11 @@ internal sealed class FallbackHandler : ResilienceHandler
 
     private static FallbackReason? Classify(Exception exception, ResilienceContext context) => exception switch
     {
+        _ when context.CallerCancelled => null, // the caller left, whatever failed meanwhile: nobody to serve
         CircuitOpenException => FallbackReason.CircuitOpen,
         BulkheadRejectedException => FallbackReason.BulkheadRejected,
         RateLimitRejectedException => FallbackReason.RateLimited,
         DeadlineExceededException => FallbackReason.DeadlineExceeded,
-        OperationCanceledException when context.CallerToken.IsCancellationRequested => null, // the caller left: nobody to serve
         OperationCanceledException => FallbackReason.DeadlineExceeded, // not the caller's: time ran out below
         HttpResilienceException => FallbackReason.Timeout,
         HttpRequestException or IOException => FallbackReason.NetworkError,

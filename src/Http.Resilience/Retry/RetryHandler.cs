@@ -88,6 +88,12 @@ internal sealed class RetryHandler : ResilienceHandler
                 failure = ExceptionDispatchInfo.Capture(ex);
             }
 
+            if (context.CallerCancelled)
+            {
+                // The caller left: its cancellation is the outcome, not the response or failure that raced with it.
+                return ReturnOrThrow(response, failure, context);
+            }
+
             var kind = response is null ? OutcomeKind.Transient : OutcomeClassifier.Classify(response);
             if (retry > 0)
             {
@@ -99,9 +105,9 @@ internal sealed class RetryHandler : ResilienceHandler
                 return response!;
             }
 
-            if (retry >= options.MaxRetries || cancellationToken.IsCancellationRequested)
+            if (retry >= options.MaxRetries)
             {
-                return ReturnOrThrow(response, failure, cancellationToken);
+                return ReturnOrThrow(response, failure, context);
             }
 
             TimeSpan delay;
@@ -131,12 +137,12 @@ internal sealed class RetryHandler : ResilienceHandler
                     throw context.CreateDeadlineExceeded(timedOut.InnerException);
                 }
 
-                return ReturnOrThrow(response, failure, cancellationToken);
+                return ReturnOrThrow(response, failure, context);
             }
 
             if (context.CircuitOpenedMeanwhile)
             {
-                return ReturnOrThrow(response, failure, cancellationToken);
+                return ReturnOrThrow(response, failure, context);
             }
 
             if (_registry.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
@@ -171,7 +177,7 @@ internal sealed class RetryHandler : ResilienceHandler
             {
                 if (context.CircuitOpenedMeanwhile)
                 {
-                    return ReturnOrThrow(response, failure, cancellationToken);
+                    return ReturnOrThrow(response, failure, context);
                 }
 
                 response?.Dispose();
@@ -194,13 +200,20 @@ internal sealed class RetryHandler : ResilienceHandler
     private static bool IsInnerTimeout(Exception exception, CancellationToken cancellationToken)
         => exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
 
-    private static HttpResponseMessage ReturnOrThrow(HttpResponseMessage? response, ExceptionDispatchInfo? failure, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the retries with the last outcome: the response as it came, or the last attempt's failure rethrown. If the
+    /// caller cancelled meanwhile, that cancellation is the outcome instead, and the response in hand is disposed.
+    /// </summary>
+    private static HttpResponseMessage ReturnOrThrow(HttpResponseMessage? response, ExceptionDispatchInfo? failure, ResilienceContext context)
     {
+        if (context.CallerCancelled)
+        {
+            response?.Dispose();
+            context.CallerToken.ThrowIfCancellationRequested();
+        }
+
         if (response is null)
         {
-            // If the caller cancelled while the last attempt failed, that cancellation is the outcome,
-            // not the network error that raced with it.
-            cancellationToken.ThrowIfCancellationRequested();
             failure!.Throw();
         }
 

@@ -26,8 +26,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
         }
 
         var bulkhead = _registry.GetOrAddBulkhead(context.Client, options.PerAuthority ? Authority.Of(request) : null, options);
-        var generation = bulkhead.GetGeneration(options);
-        if (generation.TryAcquire(out var permit))
+        if (bulkhead.TryAcquire(options, out var generation, out var permit))
         {
             return SendWithPermit(request, context, generation, permit, cancellationToken);
         }
@@ -86,16 +85,33 @@ internal sealed class BulkheadHandler : ResilienceHandler
         HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, ConcurrencyLimiter queue,
         BulkheadOptions options, CancellationToken cancellationToken)
     {
-        var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
-        var lease = await BudgetedAcquire.AcquireAsync(queue, wait, context, cancellationToken).ConfigureAwait(false)
-            ?? throw Reject(bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
-        if (!lease.IsAcquired)
+        while (true)
         {
-            lease.Dispose();
-            throw Reject(bulkhead, options, "it and its queue are full");
-        }
+            var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
+            var lease = await BudgetedAcquire.AcquireAsync(queue, wait, context, cancellationToken).ConfigureAwait(false)
+                ?? throw Reject(bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
+            if (!lease.IsAcquired)
+            {
+                lease.Dispose();
+                throw Reject(bulkhead, options, "it and its queue are full");
+            }
 
-        return await SendWithPermit(request, context, generation, new BulkheadState.Permit(lease), cancellationToken).ConfigureAwait(false);
+            var permit = new BulkheadState.Permit(lease);
+            if (!generation.IsReplaced)
+            {
+                return await SendWithPermit(request, context, generation, permit, cancellationToken).ConfigureAwait(false);
+            }
+
+            // A reload replaced the limits while this request waited: its permit is one of the old limits, which only drain
+            // now. It gives that back and asks the new limits instead.
+            generation.Release(permit);
+            if (bulkhead.TryAcquireFrom(bulkhead.Current, out generation, out permit))
+            {
+                return await SendWithPermit(request, context, generation, permit, cancellationToken).ConfigureAwait(false);
+            }
+
+            queue = generation.Limiter ?? throw Reject(bulkhead, options, "it is full");
+        }
     }
 
     private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
@@ -12,10 +12,19 @@ namespace Http.Resilience;
 /// </para>
 /// <para>
 /// The limits are fixed per <see cref="Generation"/>, so a reload that changes <see cref="BulkheadOptions.MaxConcurrency"/>
-/// or <see cref="BulkheadOptions.MaxQueue"/> swaps in a new generation for new requests. In-flight permits are not lost:
-/// the new generation is charged one permit for each request still holding one of the old (up to the new limit), and
-/// each is given back when that request returns its old permit. So the new limit is never exceeded across a reload, and
-/// the active count stays true.
+/// or <see cref="BulkheadOptions.MaxQueue"/> swaps in a new generation for new requests. The requests still holding a
+/// permit of the old generation are charged to the new one: one of its own permits each while it has them, and the rest
+/// without a permit (uncovered), which keeps it full. As old requests finish, the charge drops, uncovered ones first, so
+/// a carried permit is given back only once fewer old requests remain than permits are carried for them: old and new
+/// requests together never exceed the new limit. Chained reloads cascade: a generation's in-flight count includes what
+/// it is charged for its predecessors, so a reload in between loses none of them.
+/// </para>
+/// <para>
+/// Two races are closed rather than left to the next reload. A generation is published as replaced before its requests are
+/// counted, and a request that took a permit of a generation that turns out to be replaced gives it back and asks the
+/// current one (a request that was queued in the old generation does the same when its turn comes). Every release of a
+/// replaced generation's permit re-checks the carried count under that generation's lock, so a permit returned while the
+/// reload was counting is never left carried.
 /// </para>
 /// </remarks>
 internal sealed class BulkheadState
@@ -36,6 +45,9 @@ internal sealed class BulkheadState
     public string? Authority { get; }
 
     public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Gets the newest generation.</summary>
+    public Generation Current => Volatile.Read(ref _current);
 
     public Generation GetGeneration(BulkheadOptions options)
     {
@@ -59,12 +71,40 @@ internal sealed class BulkheadState
         }
     }
 
+    /// <summary>Takes a free permit without waiting from the generation for <paramref name="options"/>.</summary>
+    /// <param name="options">The request's options.</param>
+    /// <param name="generation">The generation asked last: the permit's when one was taken, else the one whose queue to wait in.</param>
+    /// <param name="permit">The permit, to give back to <paramref name="generation"/>.</param>
+    public bool TryAcquire(BulkheadOptions options, out Generation generation, out Permit permit)
+        => TryAcquireFrom(GetGeneration(options), out generation, out permit);
+
+    /// <summary>
+    /// Takes a free permit without waiting from <paramref name="start"/>, or from the newest generation when a reload
+    /// replaced it meanwhile (the permit of a replaced generation is given back at once).
+    /// </summary>
+    public bool TryAcquireFrom(Generation start, out Generation generation, out Permit permit)
+    {
+        generation = start;
+        while (generation.TryAcquire(out permit))
+        {
+            if (!generation.IsReplaced)
+            {
+                return true;
+            }
+
+            generation.Release(permit);
+            generation = Current;
+        }
+
+        return false;
+    }
+
     public void RecordRejection() => Interlocked.Increment(ref _rejected);
 
     public BulkheadSnapshot GetSnapshot()
     {
         var current = Volatile.Read(ref _current);
-        return new BulkheadSnapshot(ClientName, Authority, current.MaxConcurrency, current.Active, current.Queued, Rejected);
+        return new BulkheadSnapshot(ClientName, Authority, current.MaxConcurrency, current.InFlight, current.Queued, Rejected);
     }
 
     /// <summary>A permit of one generation: a slot of its counter, or a lease of its limiter.</summary>
@@ -84,10 +124,13 @@ internal sealed class BulkheadState
         }
     }
 
-    /// <summary>One set of limits, and the permits it carries for requests admitted by the generation it replaced.</summary>
+    /// <summary>One set of limits, and what it charges its successor for the requests it admitted.</summary>
     internal sealed class Generation
     {
-        private readonly ConcurrentStack<Permit> _carriedOntoSuccessor = new();
+        private readonly Lock _carryLock = new();
+        private readonly Stack<Permit> _carriedPermits = new(); // the successor's permits held for requests here (guarded by _carryLock)
+        private int _carriedUncovered; // requests here charged to the successor without a permit: it was full (guarded by _carryLock)
+        private int _uncovered; // older requests charged to this generation without a permit, for the same reason
         private Generation? _successor;
         private int _active; // the counter's permits in use (no queue only)
 
@@ -113,15 +156,35 @@ internal sealed class BulkheadState
 
         public int MaxQueue { get; }
 
+        /// <summary>Gets the permits in use, those held for an older generation's requests included.</summary>
         public int Active => Limiter is null
             ? Volatile.Read(ref _active)
             : MaxConcurrency - (int)(Limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxConcurrency);
 
+        /// <summary>Gets the requests this generation answers for: its permits in use, and older requests charged without one.</summary>
+        public int InFlight => Active + Volatile.Read(ref _uncovered);
+
         public int Queued => (int)(Limiter?.GetStatistics()?.CurrentQueuedCount ?? 0);
+
+        /// <summary>Gets a value indicating whether a reload replaced this generation: new requests belong to a newer one.</summary>
+        public bool IsReplaced => Volatile.Read(ref _successor) is not null;
+
+        /// <summary>Gets how many requests of this generation its successor is still charged for (for tests).</summary>
+        public int Carried
+        {
+            get
+            {
+                lock (_carryLock)
+                {
+                    return _carriedPermits.Count + _carriedUncovered;
+                }
+            }
+        }
 
         public bool Matches(BulkheadOptions options) => options.MaxConcurrency == MaxConcurrency && options.MaxQueue == MaxQueue;
 
         /// <summary>Takes a free permit without waiting, if there is one.</summary>
+        /// <remarks>It does not look at whether the generation was replaced: <see cref="BulkheadState.TryAcquireFrom"/> does.</remarks>
         public bool TryAcquire(out Permit permit)
         {
             if (Limiter is not null)
@@ -155,30 +218,86 @@ internal sealed class BulkheadState
             return false;
         }
 
-        /// <summary>Charges <paramref name="successor"/> one permit per request in flight here (up to its limit).</summary>
+        /// <summary>
+        /// Marks this generation replaced by <paramref name="successor"/> and charges it for every request in flight here:
+        /// with one of its permits each while it has them, and without (uncovered) for the rest.
+        /// </summary>
+        /// <remarks>
+        /// Uncovered requests can only exist when the successor gave all its permits, and carried permits go back only
+        /// once no uncovered request is left, so the successor admits nothing new until the old requests fit its limit.
+        /// </remarks>
         public void CarryOnto(Generation successor)
         {
-            var inFlight = Active;
-            for (var i = 0; i < inFlight && successor.TryAcquire(out var carried); i++)
+            lock (_carryLock)
             {
-                _carriedOntoSuccessor.Push(carried);
-            }
+                // Published before counting (a full fence): a request that takes a permit here from now on sees that this
+                // generation was replaced and gives it back; one that took it before is counted below.
+                Interlocked.Exchange(ref _successor, successor);
+                var inFlight = InFlight;
+                while (_carriedPermits.Count < inFlight && successor.TryAcquire(out var carried))
+                {
+                    _carriedPermits.Push(carried);
+                }
 
-            Volatile.Write(ref _successor, successor);
+                _carriedUncovered = inFlight - _carriedPermits.Count;
+                Interlocked.Add(ref successor._uncovered, _carriedUncovered);
+            }
         }
 
-        /// <summary>Returns a permit taken from this generation, and the permit carried for it onto later generations.</summary>
+        /// <summary>Returns a permit taken from this generation; once fewer requests remain here than the successor is charged for, the charge drops too.</summary>
         public void Release(Permit permit)
         {
             permit.Release();
-            var generation = this;
-            while (Volatile.Read(ref generation._successor) is { } successor && generation._carriedOntoSuccessor.TryPop(out var carried))
+            if (Volatile.Read(ref _successor) is not null)
             {
-                carried.Release();
-                generation = successor;
+                DropExcessCharge();
             }
         }
 
         internal void ReleaseCounted() => Interlocked.Decrement(ref _active);
+
+        /// <summary>
+        /// While the successor is charged for more requests than remain here, drops one charge: an uncovered one first
+        /// (the successor stays full), then a carried permit. The successor then checks its own charge, down the chain.
+        /// </summary>
+        private void DropExcessCharge()
+        {
+            var successor = Volatile.Read(ref _successor)!;
+            while (true)
+            {
+                Permit excess = default;
+                bool uncovered;
+                lock (_carryLock)
+                {
+                    if (_carriedPermits.Count + _carriedUncovered <= InFlight)
+                    {
+                        return;
+                    }
+
+                    uncovered = _carriedUncovered > 0;
+                    if (uncovered)
+                    {
+                        _carriedUncovered--;
+                    }
+                    else
+                    {
+                        excess = _carriedPermits.Pop();
+                    }
+                }
+
+                if (!uncovered)
+                {
+                    successor.Release(excess);
+                    continue;
+                }
+
+                var left = Interlocked.Decrement(ref successor._uncovered);
+                Debug.Assert(left >= 0, "A successor is never uncharged more than it was charged.");
+                if (successor.IsReplaced)
+                {
+                    successor.DropExcessCharge();
+                }
+            }
+        }
     }
 }

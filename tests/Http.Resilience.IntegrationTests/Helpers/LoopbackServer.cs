@@ -10,6 +10,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private const string WarmUpPath = "/__warmup";
+    private readonly List<TaskCompletionSource> _hitSignals = [];
     private int _hits;
 
     private LoopbackServer(WebApplication app)
@@ -43,6 +44,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
             var n = Interlocked.Increment(ref server!._hits);
             server.FirstRequestArrived.TrySetResult();
+            server.HitSignal(n).TrySetResult();
             await handler(context, n);
         });
         await app.StartAsync();
@@ -50,6 +52,22 @@ internal sealed class LoopbackServer : IAsyncDisposable
         using var warmUp = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var _ = await warmUp.GetAsync(WarmUpPath);
         return server;
+    }
+
+    /// <summary>Completes once the server has received <paramref name="count"/> requests; fails the test after 15 s of real time.</summary>
+    public Task WaitForHitsAsync(int count) => HitSignal(count).Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+    private TaskCompletionSource HitSignal(int n)
+    {
+        lock (_hitSignals)
+        {
+            while (_hitSignals.Count < n)
+            {
+                _hitSignals.Add(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            return _hitSignals[n - 1];
+        }
     }
 
     /// <summary>Waits as long as asked, or until the client goes away (the attempt timed out or was cancelled).</summary>

@@ -9,7 +9,7 @@ namespace Http.Resilience;
 /// </summary>
 internal sealed class CircuitBreakerHandler : ResilienceHandler
 {
-    /// <summary>What a probe may run past its own budget before another request takes over probing.</summary>
+    /// <summary>What a probe may run past its own budget (to report its outcome) before another request takes over probing.</summary>
     private static readonly TimeSpan ProbeGrace = TimeSpan.FromSeconds(1);
 
     private readonly ResilienceRegistry _registry;
@@ -40,11 +40,15 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         return SendThrough(request, context, circuit, permit, options, cancellationToken);
     }
 
-    /// <summary>A probe may hold the circuit for its own budget (and a grace), or a break duration when it has no deadline.</summary>
+    /// <summary>
+    /// A probe holds the circuit for one break duration, or for its own budget (and a grace) when that ends sooner: a
+    /// dependency that hangs must not keep the circuit shut for a probe's whole deadline.
+    /// </summary>
     private static TimeSpan ProbeLease(ResilienceContext context)
     {
         var remaining = context.Remaining;
-        return TimeMath.IsInfinite(remaining) ? context.Options.CircuitBreaker.BreakDuration : remaining + ProbeGrace;
+        var breakDuration = context.Options.CircuitBreaker.BreakDuration;
+        return TimeMath.IsInfinite(remaining) ? breakDuration : TimeMath.Min(breakDuration, remaining + ProbeGrace);
     }
 
     /// <summary>Sends through the circuit and reports the outcome to it: at once when the rest of the chain completed synchronously.</summary>

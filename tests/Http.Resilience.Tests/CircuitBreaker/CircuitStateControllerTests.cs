@@ -184,6 +184,30 @@ public class CircuitStateControllerTests
     }
 
     [Fact]
+    public void TryEnter_TwoProbesOutPastTheirLeases_AThirdIsRejectedUntilOneCompletes()
+    {
+        var sut = CreateOpen();
+        var lease = TimeSpan.FromSeconds(2);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var first = sut.TryEnter(_options, lease);
+        _time.Advance(lease);
+        var second = sut.TryEnter(_options, lease);
+        Assert.Equal(CircuitPermitKind.Probe, second.Kind);
+
+        _time.Advance(lease);
+        Assert.Equal(CircuitPermitKind.Rejected, sut.TryEnter(_options, lease).Kind);
+
+        sut.Complete(first, CircuitOutcome.Failure, _options); // abandoned: ignored, but no longer out
+        Assert.Equal(CircuitState.HalfOpen, sut.State);
+        var third = sut.TryEnter(_options, lease);
+        Assert.Equal(CircuitPermitKind.Probe, third.Kind);
+        sut.Complete(second, CircuitOutcome.Success, _options); // abandoned too
+        Assert.Equal(CircuitState.HalfOpen, sut.State);
+        sut.Complete(third, CircuitOutcome.Success, _options);
+        Assert.Equal(CircuitState.Closed, sut.State);
+    }
+
+    [Fact]
     public void Complete_RequestAdmittedWhileClosedFinishingAfterOpen_IsNotCounted()
     {
         var sut = CreateSut();

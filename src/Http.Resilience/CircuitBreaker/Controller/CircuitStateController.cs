@@ -42,10 +42,12 @@ internal enum CircuitOutcome
 /// Open: requests are rejected with the time left until <c>BreakDuration</c> ends. The first request after that moment
 /// moves the circuit to half-open and becomes the probe; every other request is rejected while the probe is in flight.
 /// The probe's success closes the circuit and clears the window; anything else (failure, timeout, deadline, the caller
-/// cancelling it) opens it for another <c>BreakDuration</c>. A probe always ends by its own deadline (its outcome is
-/// reported in a <c>finally</c>); one still running past its budget (or past <c>BreakDuration</c>, when it has no
-/// deadline) is abandoned: the next request becomes a new probe, and the old probe's late outcome is ignored (a
-/// generation number tells them apart), so the circuit can never stay half-open forever.
+/// cancelling it) opens it for another <c>BreakDuration</c>. A probe that has not answered within a whole
+/// <c>BreakDuration</c> (or within its own budget, if that ends sooner) is abandoned: the next request becomes a new probe,
+/// and the old probe's late outcome is ignored (a generation number tells them apart). So a dependency that hangs keeps
+/// the circuit shut for about one break, not for a probe's whole deadline, and the circuit can never stay half-open
+/// forever. At most <see cref="MaxProbesOut"/> probes are ever out at once (a hung one and the one that took over): while
+/// that many are, every request is rejected, so a broken dependency never gets more than two requests from a half-open circuit.
 /// </para>
 /// <para>
 /// Concurrency: every transition and every window update happens under one lock per circuit, so the window's totals and
@@ -68,7 +70,11 @@ internal sealed class CircuitStateController
     private TimeSpan _blockedUntil;
     private TimeSpan _probeExpiresAt;
     private bool _probeInFlight;
+    private int _probesOut; // probes sent and not yet completed, abandoned ones included
     private long _generation;
+
+    /// <summary>The most probes out at once: a hung probe and the one that took over from it.</summary>
+    public const int MaxProbesOut = 2;
 
     public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged)
     {
@@ -110,8 +116,8 @@ internal sealed class CircuitStateController
     private TimeSpan Now => _timeProvider.GetElapsedTime(_origin);
 
     /// <param name="options">The options of the request asking.</param>
-    /// <param name="probeLease">How long this request may hold the probe, if it becomes the probe: its own budget, so a
-    /// probe is never taken over while it may still answer.</param>
+    /// <param name="probeLease">How long this request may hold the probe, if it becomes the probe, before the next request
+    /// may take over: a break duration, or its own budget when that ends sooner.</param>
     public CircuitPermit TryEnter(CircuitBreakerOptions options, TimeSpan probeLease)
         => TryEnter(options, static lease => lease, probeLease);
 
@@ -149,13 +155,13 @@ internal sealed class CircuitStateController
                     permit = StartProbe_NeedsLock(now, probeLease(state));
                     break;
                 default: // half-open
-                    if (_probeInFlight && now < _probeExpiresAt)
+                    if (_probeInFlight && (now < _probeExpiresAt || _probesOut >= MaxProbesOut))
                     {
                         permit = new(CircuitPermitKind.Rejected, _generation, null);
                     }
                     else
                     {
-                        permit = StartProbe_NeedsLock(now, probeLease(state)); // the previous probe outlived its own budget: take over
+                        permit = StartProbe_NeedsLock(now, probeLease(state)); // the previous probe did not answer in time: take over
                     }
 
                     break;
@@ -176,6 +182,8 @@ internal sealed class CircuitStateController
             var now = Now;
             if (permit.Kind == CircuitPermitKind.Probe)
             {
+                _probesOut--;
+                Debug.Assert(_probesOut >= 0, "Every probe completes once.");
                 if (permit.Generation != _generation || _state != CircuitState.HalfOpen)
                 {
                     return; // an abandoned probe: a newer one owns the circuit
@@ -227,6 +235,7 @@ internal sealed class CircuitStateController
     {
         _generation++;
         _probeInFlight = true;
+        _probesOut++;
         _probeExpiresAt = now + lease;
         return new(CircuitPermitKind.Probe, _generation, null);
     }

@@ -52,6 +52,18 @@ if (args.Contains("--hot-loop"))
     return 0;
 }
 
+if (args.Contains("--authorities"))
+{
+    // Memory held by per-authority state after many distinct authorities (default 1,000,000), with the default cap.
+    var count = args.SkipWhile(a => a != "--authorities").Skip(1).Select(a => int.TryParse(a, out var n) ? n : (int?)null).FirstOrDefault() ?? 1_000_000;
+    foreach (var line in await AuthorityMemory.RunAsync(count))
+    {
+        Console.WriteLine(line);
+    }
+
+    return 0;
+}
+
 if (args.Contains("--alloc-types"))
 {
     foreach (var line in AllocationTypes.Run())

@@ -25,10 +25,24 @@ internal sealed class BulkheadHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
-        var bulkhead = _registry.GetOrAddBulkhead(context.Client, options.PerAuthority ? Authority.Of(request) : null, options);
-        if (bulkhead.TryAcquire(options, out var generation, out var permit))
+        var authority = options.PerAuthority ? Authority.Of(request) : null;
+        BulkheadState bulkhead;
+        BulkheadState.Generation generation;
+        while (true)
         {
-            return SendWithPermit(request, context, generation, permit, cancellationToken);
+            bulkhead = _registry.GetOrAddBulkhead(context.Client, authority, options);
+            if (!bulkhead.TryAcquire(options, out generation, out var permit))
+            {
+                break;
+            }
+
+            if (!bulkhead.IsRetired)
+            {
+                return SendWithPermit(request, context, generation, permit, cancellationToken);
+            }
+
+            // The per-authority map forgot this bulkhead as the permit was taken: the next lookup finds its replacement.
+            generation.Release(permit);
         }
 
         if (generation.Limiter is not { } queue)
@@ -97,6 +111,13 @@ internal sealed class BulkheadHandler : ResilienceHandler
             }
 
             var permit = new BulkheadState.Permit(lease);
+            if (bulkhead.IsRetired)
+            {
+                // The per-authority map forgot this bulkhead while the request queued: start again with its replacement.
+                generation.Release(permit);
+                return await SendCoreAsync(request, context, cancellationToken).ConfigureAwait(false);
+            }
+
             if (!generation.IsReplaced)
             {
                 return await SendWithPermit(request, context, generation, permit, cancellationToken).ConfigureAwait(false);

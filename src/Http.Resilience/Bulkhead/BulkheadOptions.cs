@@ -29,4 +29,12 @@ public sealed class BulkheadOptions
     /// <summary>Gets or sets a value indicating whether each authority (scheme, host and port) gets its own bulkhead.</summary>
     /// <value>The default value is <see langword="false"/>: one bulkhead per client.</value>
     public bool PerAuthority { get; set; }
+
+    /// <summary>Gets or sets how many per-authority bulkheads a client keeps before idle ones are evicted.</summary>
+    /// <value>The default value is 1000. Must be between 1 and 1,000,000. Used only with <see cref="PerAuthority"/>.</value>
+    /// <remarks>
+    /// Once a client holds a quarter more bulkheads than this, the ones not used since the previous sweep and with no
+    /// request in flight or queued are forgotten. A bulkhead with requests in flight is never evicted.
+    /// </remarks>
+    public int MaxAuthorities { get; set; } = HttpResilienceDefaults.MaxAuthorities;
 }

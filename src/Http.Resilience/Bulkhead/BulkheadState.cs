@@ -27,11 +27,13 @@ namespace Http.Resilience;
 /// reload was counting is never left carried.
 /// </para>
 /// </remarks>
-internal sealed class BulkheadState
+internal sealed class BulkheadState : IAuthorityState
 {
     private readonly Lock _lock = new();
     private Generation _current;
     private long _rejected;
+    private bool _used; // for AuthorityMap: a plain flag, races only delay an eviction by one sweep
+    private int _retired;
 
     public BulkheadState(string clientName, string? authority, BulkheadOptions options)
     {
@@ -99,7 +101,43 @@ internal sealed class BulkheadState
         return false;
     }
 
+    /// <summary>Gets a value indicating whether the map of per-authority bulkheads forgot this one: a permit taken from it must go back.</summary>
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
     public void RecordRejection() => Interlocked.Increment(ref _rejected);
+
+    public void MarkUsed()
+    {
+        if (!_used)
+        {
+            _used = true;
+        }
+    }
+
+    public bool ClearUsed()
+    {
+        var used = _used;
+        _used = false;
+        return used;
+    }
+
+    /// <summary>Retires the bulkhead when no request is in flight or queued.</summary>
+    /// <remarks>
+    /// Marked retired first (a full fence), then checked: a request that takes a permit from now on sees the mark and gives
+    /// it back; one that took it before is seen in flight here, and the bulkhead stays.
+    /// </remarks>
+    public bool TryRetire()
+    {
+        Interlocked.Exchange(ref _retired, 1);
+        var current = Current;
+        if (current.InFlight == 0 && current.Queued == 0)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref _retired, 0);
+        return false;
+    }
 
     public BulkheadSnapshot GetSnapshot()
     {

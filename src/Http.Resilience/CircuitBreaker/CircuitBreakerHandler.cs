@@ -26,7 +26,9 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
-        var circuit = _registry.GetOrAddCircuit(context.Client, options.PerAuthority ? Authority.Of(request) : null);
+        var circuit = options.PerAuthority
+            ? _registry.GetOrAddCircuit(context.Client, Authority.Of(request), options.MaxAuthorities)
+            : _registry.GetOrAddCircuit(context.Client, null);
         var permit = circuit.TryEnter(options, static context => ProbeLease(context), context);
         if (permit.Kind == CircuitPermitKind.Rejected)
         {

@@ -45,4 +45,12 @@ public sealed class CircuitBreakerOptions
     /// <summary>Gets or sets a value indicating whether each authority (scheme, host and port) gets its own circuit.</summary>
     /// <value>The default value is <see langword="false"/>: one circuit per client. Turn it on for clients without a fixed base address.</value>
     public bool PerAuthority { get; set; }
+
+    /// <summary>Gets or sets how many per-authority circuits a client keeps before idle closed ones are evicted.</summary>
+    /// <value>The default value is 1000. Must be between 1 and 1,000,000. Used only with <see cref="PerAuthority"/>.</value>
+    /// <remarks>
+    /// Once a client holds a quarter more circuits than this, the closed circuits not used since the previous sweep are
+    /// forgotten (an evicted authority starts again with an empty window). Open and half-open circuits are never evicted.
+    /// </remarks>
+    public int MaxAuthorities { get; set; } = HttpResilienceDefaults.MaxAuthorities;
 }

@@ -20,6 +20,10 @@ internal static class HttpResilienceDefaults
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
 
     public const int MaxConcurrency = 100;
+
+    /// <summary>Per-authority circuits or bulkheads kept per client before idle ones are evicted.</summary>
+    public const int MaxAuthorities = 1000;
+    public const int MaxAuthoritiesLimit = 1_000_000;
     public const int MaxQueue = 0;
 
     public const string IdempotencyHeaderName = "Idempotency-Key";

@@ -9,12 +9,16 @@ namespace Http.Resilience;
 /// The singleton that holds every piece of state that must outlive a handler chain. IHttpClientFactory recycles
 /// handlers (every 2 minutes by default), so handlers keep nothing long-lived themselves: they look their client up here.
 /// </summary>
-/// <remarks>Circuits and bulkheads are keyed by client name, or by client name and authority where per-authority is on.</remarks>
+/// <remarks>
+/// Circuits and bulkheads are kept per client, and per authority where per-authority is on. The per-authority ones live in
+/// an <see cref="AuthorityMap{T}"/> of their client, which evicts idle ones past
+/// <see cref="CircuitBreakerOptions.MaxAuthorities"/> and <see cref="BulkheadOptions.MaxAuthorities"/>.
+/// </remarks>
 internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 {
     private readonly ConcurrentDictionary<string, ClientResilienceState> _clients = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Client, string? Authority), CircuitStateController> _circuits = new();
-    private readonly ConcurrentDictionary<(string Client, string? Authority), BulkheadState> _bulkheads = new();
+    private readonly ConcurrentDictionary<string, CircuitStateController> _circuits = new(StringComparer.Ordinal); // client-wide ones
+    private readonly ConcurrentDictionary<string, BulkheadState> _bulkheads = new(StringComparer.Ordinal); // client-wide ones
     private readonly ConcurrentDictionary<string, RateLimitState> _rateLimits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StaleResponseCache> _staleCaches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FaultRandom> _faultRandoms = new(StringComparer.Ordinal);
@@ -46,21 +50,34 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         => _clients.GetOrAdd(clientName, static name => new ClientResilienceState(name));
 
     public CircuitStateController GetOrAddCircuit(string clientName, string? authority)
-        => _circuits.GetOrAdd(
-            (clientName, authority),
-            static (key, registry) => new CircuitStateController(key.Client, key.Authority, registry.TimeProvider, registry._raiseCircuitStateChanged),
-            this);
+        => authority is null
+            ? _circuits.GetOrAdd(clientName, static (name, registry) => new CircuitStateController(name, null, registry.TimeProvider, registry._raiseCircuitStateChanged), this)
+            : GetOrAddCircuit(GetOrAdd(clientName), authority);
 
     /// <summary>The client's circuit (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>
-    public CircuitStateController GetOrAddCircuit(ClientResilienceState client, string? authority)
-        => authority is null ? client.Circuit ??= GetOrAddCircuit(client.Name, null) : GetOrAddCircuit(client.Name, authority);
+    public CircuitStateController GetOrAddCircuit(ClientResilienceState client, string? authority, int maxAuthorities = HttpResilienceDefaults.MaxAuthorities)
+        => authority is null
+            ? client.Circuit ??= GetOrAddCircuit(client.Name, null)
+            : client.AuthorityCircuits.GetOrAdd(
+                authority,
+                maxAuthorities,
+                static (authority, state) => new CircuitStateController(state.Client.Name, authority, state.Registry.TimeProvider, state.Registry._raiseCircuitStateChanged),
+                (Client: client, Registry: this));
 
     /// <summary>The client's bulkhead (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>
     public BulkheadState GetOrAddBulkhead(ClientResilienceState client, string? authority, BulkheadOptions options)
-        => authority is null ? client.Bulkhead ??= GetOrAddBulkhead(client.Name, null, options) : GetOrAddBulkhead(client.Name, authority, options);
+        => authority is null
+            ? client.Bulkhead ??= GetOrAddBulkhead(client.Name, null, options)
+            : client.AuthorityBulkheads.GetOrAdd(
+                authority,
+                options.MaxAuthorities,
+                static (authority, state) => new BulkheadState(state.Client.Name, authority, state.Options),
+                (Client: client, Options: options));
 
     public BulkheadState GetOrAddBulkhead(string clientName, string? authority, BulkheadOptions options)
-        => _bulkheads.GetOrAdd((clientName, authority), static (key, options) => new BulkheadState(key.Client, key.Authority, options), options);
+        => authority is null
+            ? _bulkheads.GetOrAdd(clientName, static (name, options) => new BulkheadState(name, null, options), options)
+            : GetOrAddBulkhead(GetOrAdd(clientName), authority, options);
 
     public RateLimitState GetOrAddRateLimit(string clientName)
         => _rateLimits.GetOrAdd(clientName, static _ => new RateLimitState());
@@ -87,11 +104,24 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         var result = new List<CircuitBreakerSnapshot>(_circuits.Count);
         foreach (var circuit in _circuits.Values)
         {
-            var health = circuit.GetHealth();
-            result.Add(new CircuitBreakerSnapshot(circuit.ClientName, circuit.Authority, circuit.State, circuit.RetryAfter, health.Requests, health.Failures));
+            result.Add(Snapshot(circuit));
+        }
+
+        foreach (var client in _clients.Values)
+        {
+            foreach (var circuit in client.AuthorityCircuits.Values)
+            {
+                result.Add(Snapshot(circuit));
+            }
         }
 
         return result;
+
+        static CircuitBreakerSnapshot Snapshot(CircuitStateController circuit)
+        {
+            var health = circuit.GetHealth();
+            return new CircuitBreakerSnapshot(circuit.ClientName, circuit.Authority, circuit.State, circuit.RetryAfter, health.Requests, health.Failures);
+        }
     }
 
     /// <inheritdoc />
@@ -101,6 +131,14 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         foreach (var bulkhead in _bulkheads.Values)
         {
             result.Add(bulkhead.GetSnapshot());
+        }
+
+        foreach (var client in _clients.Values)
+        {
+            foreach (var bulkhead in client.AuthorityBulkheads.Values)
+            {
+                result.Add(bulkhead.GetSnapshot());
+            }
         }
 
         return result;
@@ -170,6 +208,12 @@ internal sealed class ClientResilienceState
 
     /// <summary>Gets or sets the client-wide bulkhead, once first used (it is never replaced: the registry keeps it).</summary>
     public BulkheadState? Bulkhead { get; set; }
+
+    /// <summary>Gets the per-authority circuits, bounded (see <see cref="CircuitBreakerOptions.MaxAuthorities"/>).</summary>
+    public AuthorityMap<CircuitStateController> AuthorityCircuits { get; } = new();
+
+    /// <summary>Gets the per-authority bulkheads, bounded (see <see cref="BulkheadOptions.MaxAuthorities"/>).</summary>
+    public AuthorityMap<BulkheadState> AuthorityBulkheads { get; } = new();
 
     /// <summary>
     /// Gets or sets the <see cref="HttpClient.Timeout"/> the user configured for this client, or infinite when they left

@@ -29,6 +29,8 @@ public class HttpResilienceOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(30), o.CircuitBreaker.SamplingDuration);
         Assert.Equal(TimeSpan.FromSeconds(30), o.CircuitBreaker.BreakDuration);
         Assert.Null(o.CircuitBreaker.SlowCallDuration);
+        Assert.Equal(1000, o.CircuitBreaker.MaxAuthorities);
+        Assert.Equal(1000, o.Bulkhead.MaxAuthorities);
         Assert.True(o.Bulkhead.Enabled);
         Assert.Equal(100, o.Bulkhead.MaxConcurrency);
         Assert.Equal(0, o.Bulkhead.MaxQueue);
@@ -59,7 +61,10 @@ public class HttpResilienceOptionsTests
         { "CircuitBreaker.SamplingDuration", o => o.CircuitBreaker.SamplingDuration = TimeSpan.FromMilliseconds(10) },
         { "CircuitBreaker.BreakDuration", o => o.CircuitBreaker.BreakDuration = TimeSpan.Zero },
         { "CircuitBreaker.SlowCallDuration", o => o.CircuitBreaker.SlowCallDuration = TimeSpan.FromSeconds(-1) },
+        { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 0 },
+        { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 1_000_001 },
         { "Bulkhead.MaxConcurrency", o => o.Bulkhead.MaxConcurrency = 0 },
+        { "Bulkhead.MaxAuthorities", o => o.Bulkhead.MaxAuthorities = 0 },
         { "Bulkhead.MaxQueue", o => o.Bulkhead.MaxQueue = -1 },
         { "Bulkhead.MaxQueueWait", o => o.Bulkhead.MaxQueueWait = TimeSpan.Zero },
         { "Idempotency.HeaderName", o => o.Idempotency.HeaderName = "" },

@@ -56,7 +56,7 @@ internal enum CircuitOutcome
 /// them apart), so a slow request from before an outage never pollutes the window of the recovered circuit.
 /// </para>
 /// </remarks>
-internal sealed class CircuitStateController
+internal sealed class CircuitStateController : IAuthorityState
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -72,6 +72,7 @@ internal sealed class CircuitStateController
     private bool _probeInFlight;
     private int _probesOut; // probes sent and not yet completed, abandoned ones included
     private long _generation;
+    private bool _used; // for AuthorityMap: a plain flag, races only delay an eviction by one sweep
 
     /// <summary>The most probes out at once: a hung probe and the one that took over from it.</summary>
     public const int MaxProbesOut = 2;
@@ -221,6 +222,24 @@ internal sealed class CircuitStateController
 
         Raise(change);
     }
+
+    public void MarkUsed()
+    {
+        if (!_used)
+        {
+            _used = true;
+        }
+    }
+
+    public bool ClearUsed()
+    {
+        var used = _used;
+        _used = false;
+        return used;
+    }
+
+    /// <summary>A closed circuit may be forgotten; an open or half-open one knows the dependency is broken and must stay.</summary>
+    public bool TryRetire() => _closed;
 
     /// <summary>Gets the window's current totals (for snapshots and tests).</summary>
     public HealthInfo GetHealth()

@@ -82,6 +82,7 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
 
             CheckPositive(circuit.BreakDuration, "CircuitBreaker.BreakDuration", Fail);
+            CheckMaxAuthorities(circuit.MaxAuthorities, "CircuitBreaker.MaxAuthorities", Fail);
             if (circuit.SlowCallDuration is { } slow)
             {
                 CheckPositive(slow, "CircuitBreaker.SlowCallDuration", Fail);
@@ -105,6 +106,7 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
 
             CheckBudget(bulkhead.MaxQueueWait, "Bulkhead.MaxQueueWait", Fail);
+            CheckMaxAuthorities(bulkhead.MaxAuthorities, "Bulkhead.MaxAuthorities", Fail);
         }
 
         if (options.RateLimit is not { } rateLimit)
@@ -225,6 +227,14 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         if (value <= TimeSpan.Zero || value > HttpResilienceDefaults.MaxDuration)
         {
             fail(field, orInfinite ? "must be positive and at most 1 day, or Timeout.InfiniteTimeSpan" : "must be positive and at most 1 day", value);
+        }
+    }
+
+    private static void CheckMaxAuthorities(int value, string field, Action<string, string, object?> fail)
+    {
+        if (value < 1 || value > HttpResilienceDefaults.MaxAuthoritiesLimit)
+        {
+            fail(field, "must be between 1 and 1,000,000", value);
         }
     }
 

@@ -9,8 +9,8 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Http.Resilience.Benchmarks;
 
-// dotnet run -c Release --project tests/Http.Resilience.Benchmarks -- [--quick]
-// Runs the BenchmarkDotNet suite, then the loopback load run, and writes tests/Http.Resilience.Benchmarks/RESULTS.md.
+// dotnet run -c Release --project bench/Http.Resilience.Benchmarks -- [--quick]
+// Runs the BenchmarkDotNet suite, then the loopback load run, and writes bench/Http.Resilience.Benchmarks/RESULTS.md.
 var quick = args.Contains("--quick");
 var skipLoad = args.Contains("--no-load");
 // The full run: 5 warm-ups and 15 measured iterations per case (about 25 minutes on 2 cores); --quick: ShortRun (about 20).
@@ -89,7 +89,7 @@ results.AppendLine("# Benchmark results");
 results.AppendLine();
 results.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 results.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {CpuName()}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-results.AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project tests/Http.Resilience.Benchmarks -- {string.Join(' ', args)}` ({(quick ? "BenchmarkDotNet ShortRun: 3 warm-ups, 3 iterations" : "BenchmarkDotNet: 5 warm-ups, 15 iterations")}, in-process toolchain)");
+results.AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project bench/Http.Resilience.Benchmarks -- {string.Join(' ', args)}` ({(quick ? "BenchmarkDotNet ShortRun: 3 warm-ups, 3 iterations" : "BenchmarkDotNet: 5 warm-ups, 15 iterations")}, in-process toolchain)");
 results.AppendLine("- Peers: Microsoft.Extensions.Http.Resilience 10.0.0 `AddStandardResilienceHandler()`, and a hand-built Polly v8 pipeline (concurrency limiter, circuit breaker, retry, timeout) through `AddResilienceHandler`; every client built by IHttpClientFactory over the same in-memory primary handler.");
 results.AppendLine();
 results.AppendLine("## Targets (ratios from this run)");

@@ -20,21 +20,3 @@ public interface IHttpResilienceMonitor
     /// <returns>One snapshot per bulkhead.</returns>
     IReadOnlyList<BulkheadSnapshot> GetBulkheads();
 }
-
-/// <summary>The state of one circuit at one moment.</summary>
-/// <param name="ClientName">The name of the client.</param>
-/// <param name="Authority">The authority (scheme, host, port) of a per-authority circuit, else <see langword="null"/>.</param>
-/// <param name="State">The circuit's state.</param>
-/// <param name="RetryAfter">The time until a probe is allowed, when open; else <see langword="null"/>.</param>
-/// <param name="RequestCount">The requests counted in the sampling window.</param>
-/// <param name="FailureCount">The failures counted in the sampling window.</param>
-public readonly record struct CircuitBreakerSnapshot(string ClientName, string? Authority, CircuitState State, TimeSpan? RetryAfter, int RequestCount, int FailureCount);
-
-/// <summary>The occupancy of one bulkhead at one moment.</summary>
-/// <param name="ClientName">The name of the client.</param>
-/// <param name="Authority">The authority (scheme, host, port) of a per-authority bulkhead, else <see langword="null"/>.</param>
-/// <param name="MaxConcurrency">The configured limit.</param>
-/// <param name="Active">The requests holding a permit now.</param>
-/// <param name="Queued">The requests waiting for a permit now.</param>
-/// <param name="Rejected">The requests rejected since the bulkhead was created.</param>
-public readonly record struct BulkheadSnapshot(string ClientName, string? Authority, int MaxConcurrency, int Active, int Queued, long Rejected);

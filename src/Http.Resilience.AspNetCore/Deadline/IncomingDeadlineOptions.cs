@@ -13,7 +13,3 @@ public sealed class IncomingDeadlineOptions
     /// <value>The default value is <see langword="null"/>: such requests get no deadline.</value>
     public TimeSpan? DefaultDeadline { get; set; }
 }
-
-/// <summary>Endpoint metadata: the server-side deadline of one endpoint. Add it with <c>WithDeadline</c>.</summary>
-/// <param name="Deadline">The most time a request to this endpoint may take.</param>
-public sealed record EndpointDeadline(TimeSpan Deadline);

@@ -48,19 +48,3 @@ internal sealed class FaultInjectionHandler : ResilienceHandler
         Log.FaultInjected(_registry.Logger, context.ClientName, fault);
     }
 }
-
-/// <summary>A thread-safe random source that can be seeded (the shared one cannot).</summary>
-internal sealed class FaultRandom(int? seed)
-{
-    private readonly Random _random = seed is { } s ? new Random(s) : new Random();
-
-    public int? Seed { get; } = seed;
-
-    public double NextDouble()
-    {
-        lock (_random)
-        {
-            return _random.NextDouble();
-        }
-    }
-}

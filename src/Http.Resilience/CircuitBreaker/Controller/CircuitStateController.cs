@@ -3,32 +3,6 @@ using System.Globalization;
 
 namespace Http.Resilience;
 
-/// <summary>What a request got from the circuit on its way in.</summary>
-internal enum CircuitPermitKind
-{
-    /// <summary>The circuit is open (or a probe is in flight): fail fast, make no call.</summary>
-    Rejected,
-
-    /// <summary>The circuit is closed: go, and report the outcome.</summary>
-    Normal,
-
-    /// <summary>The break is over and this request is the one probe.</summary>
-    Probe,
-}
-
-/// <summary>A request's ticket through the circuit; hand it back to <see cref="CircuitStateController.Complete"/> exactly once.</summary>
-internal readonly record struct CircuitPermit(CircuitPermitKind Kind, long Generation, TimeSpan? RetryAfter);
-
-/// <summary>How a logical request ended, as the circuit counts it.</summary>
-internal enum CircuitOutcome
-{
-    Success,
-    Failure,
-
-    /// <summary>Not counted (the caller cancelled, or an error the circuit does not judge). A probe that ends so re-opens the circuit.</summary>
-    Ignored,
-}
-
 /// <summary>
 /// The state machine of one circuit: closed, open, half-open. It lives in the registry, so it outlives handler chains
 /// and options reloads.

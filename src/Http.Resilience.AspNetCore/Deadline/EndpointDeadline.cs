@@ -1,5 +1,5 @@
 namespace Http.Resilience.AspNetCore;
 
-/// <summary>Endpoint metadata: the server-side deadline of one endpoint. Add it with <c>WithDeadline</c>.</summary>
+/// <summary>Endpoint metadata: the server-side deadline of one endpoint. Only <c>WithDeadline</c> makes it.</summary>
 /// <param name="Deadline">The most time a request to this endpoint may take.</param>
-public sealed record EndpointDeadline(TimeSpan Deadline);
+internal sealed record EndpointDeadline(TimeSpan Deadline);

@@ -12,7 +12,7 @@ public readonly struct OnCircuitStateChangedArguments
     /// <param name="requestCount">The requests counted in the sampling window when the change happened.</param>
     /// <param name="failureCount">The failures counted in the sampling window when the change happened.</param>
     /// <param name="breakDuration">How long the circuit stays open, when it opened; else <see langword="null"/>.</param>
-    public OnCircuitStateChangedArguments(string clientName, string? authority, CircuitState previousState, CircuitState state, string reason, int requestCount, int failureCount, TimeSpan? breakDuration)
+    internal OnCircuitStateChangedArguments(string clientName, string? authority, CircuitState previousState, CircuitState state, string reason, int requestCount, int failureCount, TimeSpan? breakDuration)
     {
         ClientName = clientName;
         Authority = authority;

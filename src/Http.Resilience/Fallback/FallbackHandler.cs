@@ -37,7 +37,7 @@ internal sealed class FallbackHandler : ResilienceHandler
         catch (Exception ex)
         {
             var reason = Classify(ex, context);
-            if (reason is null || Serve(request, context, options, new FallbackContext(reason.Value, ex, null)) is not { } fallback)
+            if (reason is null || Serve(request, context, options, new FallbackArguments(reason.Value, ex, null)) is not { } fallback)
             {
                 throw;
             }
@@ -52,7 +52,7 @@ internal sealed class FallbackHandler : ResilienceHandler
 
         if ((int)response.StatusCode >= 500)
         {
-            var fallback = Serve(request, context, options, new FallbackContext(FallbackReason.ServerError, null, (int)response.StatusCode));
+            var fallback = Serve(request, context, options, new FallbackArguments(FallbackReason.ServerError, null, (int)response.StatusCode));
             if (fallback is not null)
             {
                 response.Dispose();
@@ -80,7 +80,7 @@ internal sealed class FallbackHandler : ResilienceHandler
         _ => null,
     };
 
-    private HttpResponseMessage? Serve(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, FallbackContext failure)
+    private HttpResponseMessage? Serve(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, FallbackArguments failure)
     {
         if (options.StaleIfError && request.Method == HttpMethod.Get && request.RequestUri is { } uri &&
             _registry.GetOrAddStaleCache(context.ClientName).Get(uri.AbsoluteUri) is { } entry)

@@ -18,7 +18,7 @@ namespace Http.Resilience;
 public sealed class FallbackOptions
 {
     // A field, not a property: configuration binding must never see it.
-    private Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?>? _respond;
+    private Func<HttpRequestMessage, FallbackArguments, HttpResponseMessage?>? _respond;
 
     /// <summary>Gets or sets a value indicating whether fallbacks are served.</summary>
     /// <value>The default value is <see langword="false"/>.</value>
@@ -48,12 +48,12 @@ public sealed class FallbackOptions
     /// <param name="respond">Builds the response; may return <see langword="null"/> to let the failure through. Keep it local: no network calls.</param>
     /// <returns>These options, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="respond"/> is <see langword="null"/>.</exception>
-    public FallbackOptions UseResponse(Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?> respond)
+    public FallbackOptions UseResponse(Func<HttpRequestMessage, FallbackArguments, HttpResponseMessage?> respond)
     {
         ArgumentNullException.ThrowIfNull(respond);
         _respond = respond;
         return this;
     }
 
-    internal Func<HttpRequestMessage, FallbackContext, HttpResponseMessage?>? GetResponder() => _respond;
+    internal Func<HttpRequestMessage, FallbackArguments, HttpResponseMessage?>? GetResponder() => _respond;
 }

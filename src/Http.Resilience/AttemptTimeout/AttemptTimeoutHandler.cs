@@ -89,9 +89,14 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
                 $"Attempt {context.Attempts} of HttpClient '{context.ClientName}' timed out after {timeout.TotalMilliseconds:F0} ms.",
                 timeoutException);
         }
-        catch (Exception ex) when (_registry.Metrics is { } metrics && Observe(metrics, context, started, ex))
+        catch (Exception ex)
         {
-            throw; // unreachable: Observe only records, and returns false
+            if (_registry.Metrics is { } metrics)
+            {
+                Observe(metrics, context, started, ex);
+            }
+
+            throw;
         }
         finally
         {
@@ -119,7 +124,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         return true;
     }
 
-    private static bool Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)
+    private static void Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)
     {
         var outcome = exception switch
         {
@@ -128,6 +133,5 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             _ => "network_error",
         };
         metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), outcome, (int?)(exception as HttpRequestException)?.StatusCode);
-        return false;
     }
 }

@@ -136,9 +136,10 @@ internal sealed class DeadlineHandler : ResilienceHandler
             // caller's cancellation.
             throw new HttpResilienceException($"The request of HttpClient '{context.ClientName}' was abandoned by an inner handler without cancellation.", ex);
         }
-        catch (DeadlineExceededException) when (ObserveDeadline(context.ClientName, context.Deadline, context.Attempts))
+        catch (DeadlineExceededException)
         {
-            throw; // unreachable: ObserveDeadline only records, and returns false
+            ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);
+            throw;
         }
         finally
         {
@@ -149,10 +150,9 @@ internal sealed class DeadlineHandler : ResilienceHandler
     private static bool IsCancellationOf(Exception exception, CancellationToken cancellationToken)
         => exception is OperationCanceledException cancelled && cancelled.CancellationToken == cancellationToken;
 
-    private bool ObserveDeadline(string clientName, TimeSpan deadline, int attempts)
+    private void ObserveDeadline(string clientName, TimeSpan deadline, int attempts)
     {
         _registry.Metrics?.RecordDeadlineExceeded(clientName);
         Log.DeadlineExceeded(_registry.Logger, clientName, deadline, attempts);
-        return false;
     }
 }

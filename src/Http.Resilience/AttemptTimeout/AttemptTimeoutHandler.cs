@@ -67,12 +67,12 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             var response = await pending.ConfigureAwait(false);
             if (_registry.Metrics is { AttemptDurationEnabled: true } metrics) // no clock read for an instrument nobody listens to
             {
-                metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), (int)response.StatusCode < 400 ? "success" : "http_error", (int)response.StatusCode);
+                metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), OutcomeClassifier.Classify(response).AttemptMetricName, (int)response.StatusCode);
             }
 
             return response;
         }
-        catch (OperationCanceledException ex) when (attempt.Fired && !context.CallerToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (attempt.Fired && !context.CallerCancelled)
         {
             var elapsed = context.TimeProvider.GetElapsedTime(started);
             _registry.Metrics?.RecordAttempt(context.ClientName, elapsed, "timeout", null);
@@ -93,7 +93,8 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         {
             if (_registry.Metrics is { } metrics)
             {
-                Observe(metrics, context, started, ex);
+                var outcome = OutcomeClassifier.Classify(ex, context);
+                metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), outcome.AttemptMetricName, outcome.StatusCode == 0 ? null : outcome.StatusCode);
             }
 
             throw;
@@ -122,16 +123,5 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
 
         request.Headers.TryAddWithoutValidation(options.HeaderName, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return true;
-    }
-
-    private static void Observe(HttpResilienceMetrics metrics, ResilienceContext context, long started, Exception exception)
-    {
-        var outcome = exception switch
-        {
-            OperationCanceledException when context.CallerToken.IsCancellationRequested => "cancelled",
-            OperationCanceledException => "deadline",
-            _ => "network_error",
-        };
-        metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), outcome, (int?)(exception as HttpRequestException)?.StatusCode);
     }
 }

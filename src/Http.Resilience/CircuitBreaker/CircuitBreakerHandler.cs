@@ -1,11 +1,11 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 
 namespace Http.Resilience;
 
 /// <summary>
 /// Fails fast while the dependency is known broken. It sits outside the retry loop, so it sees one outcome per logical
-/// request (seed, Trap 1: retries must not multiply failures).
+/// request: two user requests of three attempts each are two failures, not six, so retries never multiply failures
+/// into an open circuit.
 /// </summary>
 internal sealed class CircuitBreakerHandler : ResilienceHandler
 {
@@ -66,7 +66,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
         catch (Exception ex)
         {
-            circuit.Complete(permit, Classify(ex, context), options);
+            circuit.Complete(permit, Classify(ex, context, options), options);
             throw;
         }
 
@@ -93,7 +93,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
         catch (Exception ex)
         {
-            outcome = Classify(ex, context);
+            outcome = Classify(ex, context, options);
             throw;
         }
         finally
@@ -102,29 +102,11 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
     }
 
-    internal static CircuitOutcome Classify(HttpResponseMessage response, CircuitBreakerOptions options, TimeSpan duration)
-    {
-        var status = (int)response.StatusCode;
-        if (status >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout)
-        {
-            return CircuitOutcome.Failure; // DESIGN.md section 3: every 5xx, 501 and 505 included
-        }
+    private static CircuitOutcome Classify(HttpResponseMessage response, CircuitBreakerOptions options, TimeSpan duration)
+        => OutcomeClassifier.Classify(response).ForCircuit(options, duration);
 
-        if (response.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            return options.CountTooManyRequestsAsFailure ? CircuitOutcome.Failure : CircuitOutcome.Ignored;
-        }
-
-        return options.SlowCallDuration is { } slow && status < 400 && duration > slow ? CircuitOutcome.Failure : CircuitOutcome.Success;
-    }
-
-    internal static CircuitOutcome Classify(Exception exception, ResilienceContext context) => exception switch
-    {
-        // The caller's own cancellation says nothing about the dependency. Any other is a timeout below (or an inner handler's own).
-        OperationCanceledException => context.CallerToken.IsCancellationRequested ? CircuitOutcome.Ignored : CircuitOutcome.Failure,
-        HttpRequestException or IOException or TimeoutException => CircuitOutcome.Failure,
-        _ => CircuitOutcome.Ignored,
-    };
+    private static CircuitOutcome Classify(Exception exception, ResilienceContext context, CircuitBreakerOptions options)
+        => OutcomeClassifier.Classify(exception, context).ForCircuit(options, TimeSpan.Zero);
 
     private static CircuitOpenException CreateOpenException(CircuitStateController circuit, CircuitPermit permit)
     {

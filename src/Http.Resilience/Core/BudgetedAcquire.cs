@@ -28,7 +28,7 @@ internal static class BudgetedAcquire
         {
             return await limiter.AcquireAsync(1, waiting.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!context.CallerToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!context.CallerCancelled)
         {
             return null; // the wait (bounded by the budget) ran out, not the caller's patience
         }

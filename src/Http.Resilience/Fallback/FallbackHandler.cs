@@ -36,7 +36,7 @@ internal sealed class FallbackHandler : ResilienceHandler
         }
         catch (Exception ex)
         {
-            var reason = Classify(ex, context);
+            var reason = context.CallerCancelled ? null : OutcomeClassifier.Classify(ex, context).FallbackReason;
             if (reason is null || Serve(request, context, options, new FallbackArguments(reason.Value, ex, null)) is not { } fallback)
             {
                 throw;
@@ -50,9 +50,9 @@ internal sealed class FallbackHandler : ResilienceHandler
             return response; // never a fallback for the caller's own cancellation: the outermost layer turns this into it
         }
 
-        if ((int)response.StatusCode >= 500)
+        if ((int)response.StatusCode >= 500 && OutcomeClassifier.Classify(response).FallbackReason is { } serverError)
         {
-            var fallback = Serve(request, context, options, new FallbackArguments(FallbackReason.ServerError, null, (int)response.StatusCode));
+            var fallback = Serve(request, context, options, new FallbackArguments(serverError, null, (int)response.StatusCode));
             if (fallback is not null)
             {
                 response.Dispose();
@@ -66,19 +66,6 @@ internal sealed class FallbackHandler : ResilienceHandler
 
         return response;
     }
-
-    private static FallbackReason? Classify(Exception exception, ResilienceContext context) => exception switch
-    {
-        _ when context.CallerCancelled => null, // the caller left, whatever failed meanwhile: nobody to serve
-        CircuitOpenException => FallbackReason.CircuitOpen,
-        BulkheadRejectedException => FallbackReason.BulkheadRejected,
-        RateLimitRejectedException => FallbackReason.RateLimited,
-        DeadlineExceededException => FallbackReason.DeadlineExceeded,
-        OperationCanceledException => FallbackReason.DeadlineExceeded, // not the caller's: time ran out below
-        HttpResilienceException => FallbackReason.Timeout,
-        HttpRequestException or IOException => FallbackReason.NetworkError,
-        _ => null,
-    };
 
     private HttpResponseMessage? Serve(HttpRequestMessage request, ResilienceContext context, FallbackOptions options, FallbackArguments failure)
     {

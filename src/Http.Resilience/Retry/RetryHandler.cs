@@ -55,7 +55,7 @@ internal sealed class RetryHandler : ResilienceHandler
         {
             replayable = await RequestContentReplay.TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (buffering.Fired && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (buffering.Fired && !context.CallerCancelled)
         {
             throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered for retries.", ex));
         }
@@ -83,7 +83,7 @@ internal sealed class RetryHandler : ResilienceHandler
             {
                 response = await SendNextAsync(request, context, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (OutcomeClassifier.IsTransient(ex) || IsInnerTimeout(ex, cancellationToken))
+            catch (Exception ex) when (OutcomeClassifier.Classify(ex, context).IsRetryable)
             {
                 failure = ExceptionDispatchInfo.Capture(ex);
             }
@@ -94,15 +94,15 @@ internal sealed class RetryHandler : ResilienceHandler
                 return ReturnOrThrow(response, failure, context);
             }
 
-            var kind = response is null ? OutcomeKind.Transient : OutcomeClassifier.Classify(response);
+            var outcome = response is null ? OutcomeClassifier.Classify(failure!.SourceException, context) : OutcomeClassifier.Classify(response);
             if (retry > 0)
             {
-                _registry.Metrics?.RecordRetry(context.ClientName, retry + 1, ResultName(kind));
+                _registry.Metrics?.RecordRetry(context.ClientName, retry + 1, outcome.RetryResultName);
             }
 
-            if (kind is OutcomeKind.Success or OutcomeKind.Permanent)
+            if (!outcome.IsRetryable)
             {
-                return response!;
+                return response!; // only a response can be final here: a failure that is not retryable is never caught
             }
 
             if (retry >= options.MaxRetries)
@@ -147,9 +147,9 @@ internal sealed class RetryHandler : ResilienceHandler
 
             if (_registry.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
             {
-                var outcome = response is null ? failure!.SourceException.GetType().Name : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var what = response is null ? failure!.SourceException.GetType().Name : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var left = context.Remaining;
-                Log.RetryScheduled(_registry.Logger, context.ClientName, retry + 1, outcome, delay.TotalMilliseconds, TimeMath.IsInfinite(left) ? double.PositiveInfinity : left.TotalMilliseconds);
+                Log.RetryScheduled(_registry.Logger, context.ClientName, retry + 1, what, delay.TotalMilliseconds, TimeMath.IsInfinite(left) ? double.PositiveInfinity : left.TotalMilliseconds);
             }
 
             // With a circuit, keep the last response through the backoff: if the circuit opens meanwhile, it is the
@@ -184,21 +184,6 @@ internal sealed class RetryHandler : ResilienceHandler
             }
         }
     }
-
-    private static string ResultName(OutcomeKind kind) => kind switch
-    {
-        OutcomeKind.Success => "success",
-        OutcomeKind.Throttled => "throttled",
-        OutcomeKind.Transient => "transient",
-        _ => "permanent",
-    };
-
-    /// <summary>
-    /// A cancellation nobody asked for: neither the caller, the budget nor the attempt timeout fired, so an inner handler
-    /// gave up on its own (for example <see cref="SocketsHttpHandler.ConnectTimeout"/>). That is a transient failure.
-    /// </summary>
-    private static bool IsInnerTimeout(Exception exception, CancellationToken cancellationToken)
-        => exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
 
     /// <summary>
     /// Ends the retries with the last outcome: the response as it came, or the last attempt's failure rethrown. If the

@@ -55,7 +55,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         }
 
         cancellationToken.ThrowIfCancellationRequested(); // the link to the caller's token comes later (see Arm)
-        var attempt = LinkedTimeout.Prepare(timeout, context.TimeProvider, cancellationToken);
+        using var attempt = LinkedTimeout.Prepare(timeout, context.TimeProvider, cancellationToken);
         try
         {
             var pending = SendNextAsync(request, context, attempt.Token);
@@ -98,10 +98,6 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             }
 
             throw;
-        }
-        finally
-        {
-            attempt.Dispose();
         }
     }
 

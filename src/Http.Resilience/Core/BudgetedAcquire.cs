@@ -23,7 +23,7 @@ internal static class BudgetedAcquire
             return null;
         }
 
-        var waiting = LinkedTimeout.Start(wait, context.TimeProvider, cancellationToken); // a plain local: see LinkedTimeout
+        using var waiting = LinkedTimeout.Start(wait, context.TimeProvider, cancellationToken);
         try
         {
             return await limiter.AcquireAsync(1, waiting.Token).ConfigureAwait(false);
@@ -31,10 +31,6 @@ internal static class BudgetedAcquire
         catch (OperationCanceledException) when (!context.CallerCancelled)
         {
             return null; // the wait (bounded by the budget) ran out, not the caller's patience
-        }
-        finally
-        {
-            waiting.Dispose();
         }
     }
 }

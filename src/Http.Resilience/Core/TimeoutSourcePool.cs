@@ -45,18 +45,6 @@ internal static class TimeoutSourcePool
         return new CancellationTokenSource();
     }
 
-    public static CancellationTokenSource Rent(TimeSpan timeout, TimeProvider timeProvider)
-    {
-        if (!ReferenceEquals(timeProvider, TimeProvider.System))
-        {
-            return new CancellationTokenSource(timeout, timeProvider);
-        }
-
-        var source = RentUnarmed(timeProvider);
-        source.CancelAfter(timeout);
-        return source;
-    }
-
     public static void Return(CancellationTokenSource source, TimeProvider timeProvider)
     {
         if (!ReferenceEquals(timeProvider, TimeProvider.System) || !source.TryReset())

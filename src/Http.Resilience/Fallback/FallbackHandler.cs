@@ -117,7 +117,7 @@ internal sealed class FallbackHandler : ResilienceHandler
         }
 
         byte[] body;
-        var reading = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken); // the budget bounds the read
+        using var reading = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken); // the budget bounds the read
         try
         {
             await response.Content.LoadIntoBufferAsync(options.MaxEntryBytes, reading.Token).ConfigureAwait(false);
@@ -126,10 +126,6 @@ internal sealed class FallbackHandler : ResilienceHandler
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             return; // the body could not be read: nothing to keep, and the caller meets the same failure reading it
-        }
-        finally
-        {
-            reading.Dispose();
         }
 
         _registry.GetOrAddStaleCache(context.ClientName).Store(

@@ -50,18 +50,16 @@ internal sealed class RetryHandler : ResilienceHandler
     private async ValueTask<HttpResponseMessage> BufferThenSendAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
         bool replayable;
-        var buffering = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken);
-        try
+        using (var buffering = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken))
         {
-            replayable = await RequestContentReplay.TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (buffering.Fired && !context.CallerCancelled)
-        {
-            throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered for retries.", ex));
-        }
-        finally
-        {
-            buffering.Dispose();
+            try
+            {
+                replayable = await RequestContentReplay.TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (buffering.Fired && !context.CallerCancelled)
+            {
+                throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered for retries.", ex));
+            }
         }
 
         return replayable

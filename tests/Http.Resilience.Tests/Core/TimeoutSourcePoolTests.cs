@@ -7,7 +7,7 @@ public class TimeoutSourcePoolTests
     [Fact]
     public void Return_UnfiredSystemSource_IsResetAndReusedWithNoRegistrationLeft()
     {
-        var first = TimeoutSourcePool.Rent(TimeSpan.FromHours(1), TimeProvider.System);
+        var first = Rent(TimeSpan.FromHours(1), TimeProvider.System);
         var leftover = 0;
         first.Token.Register(() => leftover++); // a registration the old request forgot
         TimeoutSourcePool.Return(first, TimeProvider.System);
@@ -16,7 +16,7 @@ public class TimeoutSourcePoolTests
         var others = new List<CancellationTokenSource>();
         for (var i = 0; i < 2_000 && !ReferenceEquals(reused, first); i++)
         {
-            reused = TimeoutSourcePool.Rent(TimeSpan.FromHours(1), TimeProvider.System); // other tests may share the pool
+            reused = Rent(TimeSpan.FromHours(1), TimeProvider.System); // other tests may share the pool
             others.Add(reused);
         }
 
@@ -32,13 +32,13 @@ public class TimeoutSourcePoolTests
     [Fact]
     public void Return_FiredSource_IsNeverReused()
     {
-        var fired = TimeoutSourcePool.Rent(TimeSpan.FromHours(1), TimeProvider.System);
+        var fired = Rent(TimeSpan.FromHours(1), TimeProvider.System);
         fired.Cancel();
         TimeoutSourcePool.Return(fired, TimeProvider.System);
 
         for (var i = 0; i < 2_000; i++)
         {
-            using var rented = TimeoutSourcePool.Rent(TimeSpan.FromHours(1), TimeProvider.System);
+            using var rented = Rent(TimeSpan.FromHours(1), TimeProvider.System);
             Assert.NotSame(fired, rented);
             Assert.False(rented.IsCancellationRequested);
         }
@@ -48,11 +48,18 @@ public class TimeoutSourcePoolTests
     public void Rent_OtherClock_IsNeverPooled()
     {
         var clock = new FakeTimeProvider();
-        var source = TimeoutSourcePool.Rent(TimeSpan.FromSeconds(1), clock);
+        var source = Rent(TimeSpan.FromSeconds(1), clock);
         TimeoutSourcePool.Return(source, clock);
 
-        Assert.NotSame(source, TimeoutSourcePool.Rent(TimeSpan.FromSeconds(1), clock));
+        Assert.NotSame(source, Rent(TimeSpan.FromSeconds(1), clock));
         clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Throws<ObjectDisposedException>(() => source.Token.WaitHandle);
+    }
+
+    private static CancellationTokenSource Rent(TimeSpan timeout, TimeProvider timeProvider)
+    {
+        var source = TimeoutSourcePool.RentUnarmed(timeProvider);
+        source.CancelAfter(timeout);
+        return source;
     }
 }

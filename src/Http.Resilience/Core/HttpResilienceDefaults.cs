@@ -1,6 +1,9 @@
 namespace Http.Resilience;
 
-/// <summary>The defaults of every option, from the seed article's cheat sheet; the README's table mirrors this file.</summary>
+/// <summary>
+/// The default of every option of every layer, in one place: the options classes refer here, never to literals. The core
+/// numbers come from the cheat sheet of the article "Failure Is Not an Option"; the README's tables mirror this file.
+/// </summary>
 internal static class HttpResilienceDefaults
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
@@ -27,6 +30,21 @@ internal static class HttpResilienceDefaults
     public const int MaxQueue = 0;
 
     public const string IdempotencyHeaderName = "Idempotency-Key";
+
+    public const int RateLimitTokenLimit = 10;
+    public const int RateLimitTokensPerPeriod = 10;
+    public static readonly TimeSpan RateLimitReplenishmentPeriod = TimeSpan.FromSeconds(1);
+    public const int RateLimitMaxQueue = 100;
+
+    public static readonly TimeSpan FallbackMaxStaleness = TimeSpan.FromMinutes(5);
+    public const int FallbackMaxEntries = 1000;
+    public const long FallbackMaxBytes = 16 * 1024 * 1024;
+    public const long FallbackMaxEntryBytes = 1024 * 1024;
+
+    public const double FaultInjectionLatencyRate = 1;
+
+    public const string DeadlineHeaderName = "X-Request-Deadline-Ms";
+    public static readonly TimeSpan DeadlineSafetyMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The value of <see cref="HttpClient.Timeout"/> that a user did not change.</summary>
     public static readonly TimeSpan HttpClientDefaultTimeout = TimeSpan.FromSeconds(100);

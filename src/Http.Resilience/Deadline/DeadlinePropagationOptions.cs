@@ -11,7 +11,7 @@ namespace Http.Resilience;
 public sealed class DeadlinePropagationOptions
 {
     /// <summary>The default header name.</summary>
-    public const string DefaultHeaderName = "X-Request-Deadline-Ms";
+    public const string DefaultHeaderName = HttpResilienceDefaults.DeadlineHeaderName;
 
     /// <summary>Gets or sets a value indicating whether the time left is sent to the dependency.</summary>
     /// <value>The default value is <see langword="false"/>.</value>
@@ -23,5 +23,5 @@ public sealed class DeadlinePropagationOptions
 
     /// <summary>Gets or sets what is taken off the time left before it is sent: the network and our own work around the call.</summary>
     /// <value>The default value is 100 milliseconds. Must be between zero and 1 day.</value>
-    public TimeSpan SafetyMargin { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan SafetyMargin { get; set; } = HttpResilienceDefaults.DeadlineSafetyMargin;
 }

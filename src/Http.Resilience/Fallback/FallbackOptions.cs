@@ -30,19 +30,19 @@ public sealed class FallbackOptions
 
     /// <summary>Gets or sets the oldest a stale response may be.</summary>
     /// <value>The default value is 5 minutes. Must be positive and at most 1 day.</value>
-    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxStaleness { get; set; } = HttpResilienceDefaults.FallbackMaxStaleness;
 
     /// <summary>Gets or sets the most URLs kept per client.</summary>
     /// <value>The default value is 1000. Must be at least 1.</value>
-    public int MaxEntries { get; set; } = 1000;
+    public int MaxEntries { get; set; } = HttpResilienceDefaults.FallbackMaxEntries;
 
     /// <summary>Gets or sets the most body bytes kept per client; the least recently used entries go first.</summary>
     /// <value>The default value is 16 MiB. Must be at least 1.</value>
-    public long MaxBytes { get; set; } = 16 * 1024 * 1024;
+    public long MaxBytes { get; set; } = HttpResilienceDefaults.FallbackMaxBytes;
 
     /// <summary>Gets or sets the largest body kept; larger responses (or ones of unknown length) are not kept.</summary>
     /// <value>The default value is 1 MiB. Must be at least 1 and at most <see cref="MaxBytes"/>.</value>
-    public long MaxEntryBytes { get; set; } = 1024 * 1024;
+    public long MaxEntryBytes { get; set; } = HttpResilienceDefaults.FallbackMaxEntryBytes;
 
     /// <summary>Sets the default response served when no stale response is available. Code only.</summary>
     /// <param name="respond">Builds the response; may return <see langword="null"/> to let the failure through. Keep it local: no network calls.</param>

@@ -31,7 +31,7 @@ public sealed class FaultInjectionOptions
 
     /// <summary>Gets or sets the share of attempts that get the added latency.</summary>
     /// <value>The default value is 1 (all). Must be between 0 and 1.</value>
-    public double LatencyRate { get; set; } = 1;
+    public double LatencyRate { get; set; } = HttpResilienceDefaults.FaultInjectionLatencyRate;
 
     /// <summary>Gets or sets the seed of the random source, for repeatable runs.</summary>
     /// <value>The default value is <see langword="null"/>: a different sequence each run.</value>

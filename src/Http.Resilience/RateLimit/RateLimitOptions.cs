@@ -16,19 +16,19 @@ public sealed class RateLimitOptions
 
     /// <summary>Gets or sets the size of the bucket: the largest burst.</summary>
     /// <value>The default value is 10. Must be at least 1.</value>
-    public int TokenLimit { get; set; } = 10;
+    public int TokenLimit { get; set; } = HttpResilienceDefaults.RateLimitTokenLimit;
 
     /// <summary>Gets or sets the tokens added every <see cref="ReplenishmentPeriod"/>.</summary>
     /// <value>The default value is 10. Must be at least 1.</value>
-    public int TokensPerPeriod { get; set; } = 10;
+    public int TokensPerPeriod { get; set; } = HttpResilienceDefaults.RateLimitTokensPerPeriod;
 
     /// <summary>Gets or sets how often tokens are added.</summary>
     /// <value>The default value is 1 second. Must be positive and at most 1 day.</value>
-    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReplenishmentPeriod { get; set; } = HttpResilienceDefaults.RateLimitReplenishmentPeriod;
 
     /// <summary>Gets or sets the most requests allowed to wait for a token.</summary>
     /// <value>The default value is 100. Must be zero or more.</value>
-    public int MaxQueue { get; set; } = 100;
+    public int MaxQueue { get; set; } = HttpResilienceDefaults.RateLimitMaxQueue;
 
     // A field, not a property: the configuration binder (and its source generator) must never see it.
     private RateLimiter? _customLimiter;

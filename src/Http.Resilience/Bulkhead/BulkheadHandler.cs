@@ -6,8 +6,9 @@ namespace Http.Resilience;
 /// <summary>Caps the requests in flight to one dependency, so a slow one can only hold its own share.</summary>
 /// <remarks>
 /// Permits come from <see cref="BulkheadState"/>. When no permit is free: with no queue (the default) the request is
-/// rejected at once; with a queue (a <see cref="ConcurrencyLimiter"/>) it waits at most <c>min(MaxQueueWait, budget left)</c>. The permit is returned on every path,
-/// because it is disposed in a <c>using</c> around the rest of the chain.
+/// rejected at once; with a queue (a <see cref="ConcurrencyLimiter"/>) it waits at most <c>min(MaxQueueWait, budget left)</c>.
+/// The permit is returned on every path: at once when the rest of the chain completed synchronously (or threw), otherwise
+/// in a <c>finally</c> once it completes.
 /// </remarks>
 internal sealed class BulkheadHandler : ResilienceHandler
 {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Http.Resilience.Benchmarks;
 
-/// <summary>The five categories of issue 6, each with the bare client, our chain and both peers, in one run.</summary>
+/// <summary>Five categories (happy GET, 503 then 200, POST, open circuit, full bulkhead), each with the bare client, our chain and both peers, in one run.</summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

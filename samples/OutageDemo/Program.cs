@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OutageDemo;
 
-// The seed's "Tuesday, 2:47 PM" outage, replayed on 127.0.0.1 twice: with plain HttpClients, then with Http.Resilience.
+// The "Tuesday, 2:47 PM" outage of the article "Failure Is Not an Option", replayed on 127.0.0.1 twice: with plain HttpClients, then with Http.Resilience.
 // dotnet run --project samples/OutageDemo [-- --duration 20] [--seed 1] [--no-chart]
 var duration = TimeSpan.FromSeconds(20);
 var seed = 1;

@@ -6,7 +6,7 @@ namespace OutageDemo;
 
 /// <summary>
 /// Collects the chain's real events (its log events and circuit state changes) with the script's time, for the
-/// timeline printed after the run, in the style of the seed's "What a Real Outage Looks Like".
+/// timeline printed after the run, in the style of "What a Real Outage Looks Like" in the article "Failure Is Not an Option".
 /// </summary>
 internal sealed class Timeline(Script script) : ILoggerProvider
 {

@@ -28,7 +28,7 @@ public static class StoreApiApp
         var app = builder.Build();
         app.UseDeadlinePropagation(o => o.DefaultDeadline = TimeSpan.FromSeconds(20));
 
-        // Liveness: this service's own health only. Dependencies have their own endpoint (seed, Trap 4).
+        // Liveness: this service's own health only. Dependencies have their own endpoint: a liveness probe that fails when a dependency is down gets healthy instances restarted.
         app.MapHealthChecks("/health", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/dependencies", new() { Predicate = c => c.Tags.Contains("dependencies") });
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -19,7 +19,7 @@ public static class HttpResilienceHealthChecksBuilderExtensions
     /// <remarks>
     /// The check is tagged <see cref="DependenciesTag"/>. Map it on its own endpoint with
     /// <c>app.MapHealthChecks("/health/dependencies", new() { Predicate = c =&gt; c.Tags.Contains("dependencies") })</c>, and keep
-    /// it off liveness (<c>Predicate = _ =&gt; false</c> on <c>/health</c>), as the seed's Trap 4 asks.
+    /// it off liveness (<c>Predicate = _ =&gt; false</c> on <c>/health</c>), because a liveness probe that fails when a dependency is down gets healthy instances restarted for someone else's outage.
     /// </remarks>
     public static IHealthChecksBuilder AddHttpResilienceCircuits(this IHealthChecksBuilder builder, string name = "http-resilience-circuits", HealthStatus openCircuitStatus = HealthStatus.Degraded)
     {

@@ -12,7 +12,7 @@ namespace Http.Resilience.IntegrationTests;
 public class CircuitBreakerTests
 {
     [Fact]
-    public async Task Trap1_FiveRequestBreakerWithThreeAttemptsPerRequest_TwoRequestsDoNotOpenIt()
+    public async Task FiveRequestBreakerWithThreeAttemptsPerRequest_TwoRequestsDoNotOpenIt()
     {
         using var server = Mock.Start();
         server.Given(Request.Create().WithPath("/pay").UsingGet()).RespondWith(Response.Create().WithStatusCode(500).WithBody("boom"));

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Http.Resilience.IntegrationTests;
 
-/// <summary>The seed's "Timeout Budgets Must Cascade", across three in-process services on 127.0.0.1.</summary>
+/// <summary>Timeout budgets cascade (user 5 s, A 4 s, B 3 s, C 2 s), across three in-process services on 127.0.0.1.</summary>
 public class DeadlinePropagationTests
 {
     private sealed record Hop(WebApplication App, ConcurrentQueue<string> SeenDeadlines) : IAsyncDisposable

@@ -12,7 +12,7 @@ using WireMock.ResponseBuilders;
 
 namespace Http.Resilience.IntegrationTests;
 
-/// <summary>Trap 4: liveness reports the service's own health only; circuits are reported on their own endpoint.</summary>
+/// <summary>Liveness reports the service's own health only; circuits are reported on their own endpoint.</summary>
 public class HealthEndpointTests
 {
     private static async Task<WebApplication> StartAppAsync(Uri dependency, HealthStatus openStatus = HealthStatus.Degraded)

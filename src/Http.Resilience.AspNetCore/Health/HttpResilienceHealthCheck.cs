@@ -6,7 +6,7 @@ namespace Http.Resilience.AspNetCore;
 /// Reports the circuits of the Http.Resilience clients, for a <c>/health/dependencies</c> endpoint.
 /// </summary>
 /// <remarks>
-/// Reading state never calls a dependency (seed, Trap 4): a health check that pinged the payment service would turn one
+/// Reading state never calls a dependency: a health check that pinged the payment service would turn one
 /// dependency's outage into the whole instance being pulled from the load balancer. Keep this check off the liveness
 /// endpoint. All circuits closed: <see cref="HealthStatus.Healthy"/>. Any open or half-open: the configured status,
 /// <see cref="HealthStatus.Degraded"/> by default, never <see cref="HealthStatus.Unhealthy"/> unless asked.

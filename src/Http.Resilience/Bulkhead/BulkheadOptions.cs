@@ -5,7 +5,7 @@ namespace Http.Resilience;
 /// Time spent waiting in the bulkhead queue counts against the request's deadline: a queued request waits at most the
 /// smaller of <see cref="MaxQueueWait"/> and the budget left, then fails with <see cref="BulkheadRejectedException"/>.
 /// Each client has its own bulkhead, so a saturated dependency never delays another client. The connection pool must hold
-/// at least <see cref="MaxConcurrency"/> connections (seed, Trap 3): when the primary handler allows fewer connections per
+/// at least <see cref="MaxConcurrency"/> connections, or the queue just moves from the bulkhead into the pool: when the primary handler allows fewer connections per
 /// server, a warning is logged once per client when its handler is built.
 /// </remarks>
 public sealed class BulkheadOptions

@@ -6,7 +6,7 @@ namespace Http.Resilience;
 /// waited for (the smaller of the attempt timeout and the budget left), minus <see cref="SafetyMargin"/>, in whole
 /// milliseconds. A relative value, so clock skew between machines does not matter. A service built with
 /// <c>Http.Resilience.AspNetCore</c>'s <c>UseDeadlinePropagation</c> reads it and makes its own outgoing calls start
-/// with no more than that time left (the seed's "Timeout Budgets Must Cascade": user 5 s, A 4 s, B 3 s, C 2 s).
+/// with no more than that time left (timeout budgets cascade: a user waits 5 s, so A has 4 s, B 3 s and C 2 s).
 /// </remarks>
 public sealed class DeadlinePropagationOptions
 {

@@ -124,7 +124,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
                 factoryOptions.HttpMessageHandlerBuilderActions.Add(handlerBuilder => CheckConnectionPool(sp, name, handlerBuilder.PrimaryHandler));
             }));
 
-        // Outermost first. Handlers hold no long-lived state: it lives in the registry (DESIGN.md section 2).
+        // Outermost first. Handlers hold no long-lived state (IHttpClientFactory recycles them): it lives in the registry.
         builder.AddHttpMessageHandler(sp => new DeadlineHandler(name, sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new FallbackHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static () => new IdempotencyKeyHandler());
@@ -163,7 +163,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
         client.Timeout = TimeMath.IsInfinite(deadline) ? Timeout.InfiniteTimeSpan : deadline + HttpResilienceDefaults.HttpClientTimeoutGrace;
     }
 
-    /// <summary>Seed, Trap 3: a pool smaller than the bulkhead moves the queue from the bulkhead into the pool.</summary>
+    /// <summary>A connection pool smaller than the bulkhead moves the queue from the bulkhead into the pool, where no deadline bounds it.</summary>
     /// <remarks>
     /// A warning, not a validation failure: this runs while IHttpClientFactory builds a handler, and the factory caches
     /// exceptions thrown there. Logged once per client.

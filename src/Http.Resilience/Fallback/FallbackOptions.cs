@@ -3,7 +3,7 @@ namespace Http.Resilience;
 /// <summary>Options of the optional fallback layer: a stale-if-error cache for GET, then a default response.</summary>
 /// <remarks>
 /// <para>
-/// Off by default, and meant to stay off for critical clients (the seed's "payment: don't fall back silently"): their
+/// Off by default, and meant to stay off for critical clients (a payment must not silently "succeed" with a made-up answer): their
 /// failures stay loud. When on, a fallback is served only when the chain failed: circuit open, bulkhead full, rate limit,
 /// deadline spent, a network failure or timeout after retries, or a 5xx after retries. Never for a 4xx, never for the
 /// caller's own cancellation, and the fallback path makes no network call.

@@ -18,7 +18,7 @@ public class CircuitBreakerHandlerTests
     private static CircuitStateController Circuit(ChainHarness h) => h.Registry.GetOrAddCircuit(ChainHarness.ClientName, null);
 
     [Fact]
-    public async Task Trap1_TwoRequestsWithThreeAttemptsEach_DoNotOpenAFiveRequestBreaker()
+    public async Task TwoRequestsWithThreeAttemptsEach_DoNotOpenAFiveRequestBreaker()
     {
         using var h = Create();
         h.Stub.ThenStatus(HttpStatusCode.InternalServerError);

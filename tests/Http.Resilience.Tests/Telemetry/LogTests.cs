@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Http.Resilience.Tests;
 
-/// <summary>The seed's log lines, structured, with stable event ids, at the level an operator needs.</summary>
+/// <summary>The log lines of the article "Failure Is Not an Option", structured, with stable event ids, at the level an operator needs.</summary>
 public class LogTests
 {
     private readonly CapturingLoggerProvider _logs = new();

@@ -177,15 +177,14 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
         foreach (EventHandler<OnCircuitStateChangedArguments> handler in handlers.GetInvocationList())
         {
-#pragma warning disable CA1031 // A subscriber's bug must not break the request that happened to change the state.
             try
             {
                 handler(this, args);
             }
             catch (Exception)
             {
+                // A subscriber's bug must not break the request that happened to change the state.
             }
-#pragma warning restore CA1031
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-
 namespace StoreApi;
 
 /// <summary>A typed client: its HttpClient comes from IHttpClientFactory with the "payment" chain.</summary>

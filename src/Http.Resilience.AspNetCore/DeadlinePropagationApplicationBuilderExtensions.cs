@@ -1,5 +1,4 @@
 using Http.Resilience.AspNetCore;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;

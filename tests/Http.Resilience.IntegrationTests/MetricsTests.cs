@@ -1,11 +1,10 @@
-using System.Net;
+using System.Diagnostics.Metrics;
 using Http.Resilience.IntegrationTests.Helpers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
-using System.Diagnostics.Metrics;
 
 namespace Http.Resilience.IntegrationTests;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Http.Resilience.IntegrationTests.Helpers;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using StoreApi;

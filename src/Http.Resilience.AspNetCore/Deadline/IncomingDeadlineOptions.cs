@@ -1,5 +1,3 @@
-using Http.Resilience;
-
 namespace Http.Resilience.AspNetCore;
 
 /// <summary>Options of the incoming side of deadline propagation.</summary>

@@ -1,7 +1,7 @@
-using WireMock.Server;
-using WireMock.Settings;
 using System.Net;
 using System.Net.Sockets;
+using WireMock.Server;
+using WireMock.Settings;
 
 namespace Http.Resilience.IntegrationTests.Helpers;
 

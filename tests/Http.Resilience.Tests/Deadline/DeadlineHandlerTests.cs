@@ -1,6 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Http.Resilience.Tests.Helpers;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Http.Resilience.Tests;
 

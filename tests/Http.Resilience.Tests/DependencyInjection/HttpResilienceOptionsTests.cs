@@ -3,7 +3,6 @@ using System.Text;
 using Http.Resilience.Tests.Helpers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
 namespace Http.Resilience.Tests;

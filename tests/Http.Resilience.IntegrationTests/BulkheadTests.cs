@@ -36,12 +36,7 @@ public class BulkheadTests
         var monitor = provider.GetRequiredService<IHttpResilienceMonitor>();
 
         var held = new[] { factory.CreateClient("payment").GetAsync("/pay"), factory.CreateClient("payment").GetAsync("/pay") };
-        for (var i = 0; i < 100 && server.Hits < 2; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.Equal(2, server.Hits);
+        await server.WaitForHitsAsync(2);
         var watch = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => factory.CreateClient("payment").GetAsync("/pay"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"rejection took {watch.Elapsed}");
@@ -87,10 +82,7 @@ public class BulkheadTests
         using var cts = new CancellationTokenSource();
         var hits = server.Hits;
         var cancelled = client.GetAsync("/slow", cts.Token);
-        for (var i = 0; i < 100 && server.Hits == hits; i++)
-        {
-            await Task.Delay(20);
-        }
+        await server.WaitForHitsAsync(hits + 1); // in flight at the server, then cancelled
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);

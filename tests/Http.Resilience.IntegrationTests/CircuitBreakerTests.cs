@@ -3,6 +3,8 @@ using Http.Resilience.IntegrationTests.Helpers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
@@ -72,30 +74,34 @@ public class CircuitBreakerTests
             await releaseProbe.Task; // the probe stays in flight until every other caller has been turned away
             await ctx.Response.WriteAsync("recovered");
         });
-        using var clients = new Clients(server.BaseAddress, o =>
-        {
-            o.Retry.Enabled = false;
-            o.CircuitBreaker.MinimumThroughput = 2;
-            o.CircuitBreaker.BreakDuration = TimeSpan.FromMilliseconds(500);
-        });
+        var clock = new FakeTimeProvider(); // ends the break on cue; the dependency is real
+        using var clients = new Clients(
+            server.BaseAddress,
+            o =>
+            {
+                o.Retry.Enabled = false;
+                o.CircuitBreaker.MinimumThroughput = 2;
+                o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(5);
+            },
+            timeProvider: clock);
         var client = clients.Create();
         using (await client.GetAsync("/")) { }
         using (await client.GetAsync("/")) { }
         var open = await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync("/"));
-        await Task.Delay(open.RetryAfter!.Value + TimeSpan.FromMilliseconds(50)); // real time: let the break end
+        clock.Advance(open.RetryAfter!.Value); // the break ends
 
-        var callers = Enumerable.Range(0, 10).Select(_ => Task.Run(() => client.GetAsync("/"))).ToList();
-        var rejected = 0;
-        for (var i = 0; i < 200 && rejected < 9; i++)
+        var pending = Enumerable.Range(0, 10).Select(_ => Task.Run(() => client.GetAsync("/"))).ToList();
+        for (var i = 0; i < 9; i++)
         {
-            await Task.Delay(50); // bounded: 10 s at most
-            rejected = callers.Count(t => t.IsFaulted && t.Exception!.InnerException is CircuitOpenException);
+            var done = await Task.WhenAny(pending).WaitAsync(TimeSpan.FromSeconds(15)); // the next caller turned away
+            pending.Remove(done);
+            await Assert.ThrowsAsync<CircuitOpenException>(() => done);
         }
 
-        Assert.Equal(9, rejected);
+        await server.WaitForHitsAsync(3); // the one probe reached the server
         Assert.Equal(3, server.Hits);
         releaseProbe.SetResult();
-        var probe = await callers.Single(t => !t.IsFaulted);
+        var probe = await Assert.Single(pending);
         Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
         using var after = await client.GetAsync("/"); // closed again
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
@@ -138,7 +144,9 @@ public class CircuitBreakerTests
             ["CircuitBreaker:MinimumThroughput"] = "1",
         }).Build();
         var primaryHandlersBuilt = 0;
+        var expiry = new HandlerExpiryListener();
         var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(expiry).SetMinimumLevel(LogLevel.Trace));
         services.AddHttpClient("payment", c => c.BaseAddress = server.BaseAddress())
             .ConfigurePrimaryHttpMessageHandler(() =>
             {
@@ -154,15 +162,11 @@ public class CircuitBreakerTests
         config["AttemptTimeout"] = "00:00:01"; // a reload while open
         config.Reload();
 
-        // Bounded: handlers expire after 1 s; keep asking until the factory has built a fresh chain (at most 15 s).
-        for (var i = 0; i < 75 && Volatile.Read(ref primaryHandlersBuilt) < 2; i++)
-        {
-            await Assert.ThrowsAsync<CircuitOpenException>(() => factory.CreateClient("payment").GetAsync("/pay"));
-            await Task.Delay(200);
-        }
-
-        Assert.True(Volatile.Read(ref primaryHandlersBuilt) >= 2, "the factory never rotated the handler");
         await Assert.ThrowsAsync<CircuitOpenException>(() => factory.CreateClient("payment").GetAsync("/pay"));
+        await expiry.Expired.Task.WaitAsync(TimeSpan.FromSeconds(15)); // the factory retired the first chain
+
+        await Assert.ThrowsAsync<CircuitOpenException>(() => factory.CreateClient("payment").GetAsync("/pay")); // a new chain, still open
+        Assert.Equal(2, Volatile.Read(ref primaryHandlersBuilt));
         Assert.Single(server.LogEntries);
     }
 }

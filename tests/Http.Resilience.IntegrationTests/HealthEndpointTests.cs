@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
@@ -15,11 +16,16 @@ namespace Http.Resilience.IntegrationTests;
 /// <summary>Liveness reports the service's own health only; circuits are reported on their own endpoint.</summary>
 public class HealthEndpointTests
 {
-    private static async Task<WebApplication> StartAppAsync(Uri dependency, HealthStatus openStatus = HealthStatus.Degraded)
+    private static async Task<WebApplication> StartAppAsync(Uri dependency, HealthStatus openStatus = HealthStatus.Degraded, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(clock); // the chain's clock: the test ends the break on cue
+        }
+
         builder.Services.AddHttpClient("payment", c => c.BaseAddress = dependency).AddHttpResilience(o =>
         {
             o.Retry.Enabled = false;
@@ -53,7 +59,8 @@ public class HealthEndpointTests
         dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WillSetStateTo("down").RespondWith(Response.Create().WithStatusCode(200));
         dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WhenStateIs("down").WillSetStateTo("up").RespondWith(Response.Create().WithStatusCode(500));
         dependency.Given(Request.Create().WithPath("/charge")).InScenario("h").WhenStateIs("up").RespondWith(Response.Create().WithStatusCode(200));
-        await using var app = await StartAppAsync(dependency.BaseAddress());
+        var clock = new FakeTimeProvider();
+        await using var app = await StartAppAsync(dependency.BaseAddress(), clock: clock);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
 
         var monitor = app.Services.GetRequiredService<IHttpResilienceMonitor>();
@@ -67,7 +74,7 @@ public class HealthEndpointTests
         Assert.Equal("Degraded", await open.Content.ReadAsStringAsync());
         Assert.Equal("Healthy", await http.GetStringAsync("/health")); // liveness: own health only
 
-        await Task.Delay(TimeSpan.FromMilliseconds(900)); // real time: the break ends, the circuit reads half-open
+        clock.Advance(TimeSpan.FromMilliseconds(800)); // the break ends: the circuit reads half-open
         Assert.Equal("Degraded", await http.GetStringAsync("/health/dependencies"));
         Assert.Equal(CircuitState.HalfOpen, Assert.Single(monitor.GetCircuitBreakers()).State);
 

@@ -51,10 +51,7 @@ public sealed class LiveReloadTests : IDisposable
 
         using (await factory.CreateClient("payment").GetAsync("/pay")) { } // opens payment's circuit
         var inFlight = factory.CreateClient("catalog").GetAsync("/items"); // holds catalog's only permit
-        for (var i = 0; i < 200 && server.Hits < 2; i++)
-        {
-            await Task.Delay(25);
-        }
+        await server.WaitForHitsAsync(2);
 
         await Assert.ThrowsAsync<BulkheadRejectedException>(() => factory.CreateClient("catalog").GetAsync("/items"));
 
@@ -70,10 +67,7 @@ public sealed class LiveReloadTests : IDisposable
         await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(15));
 
         var next = factory.CreateClient("catalog").GetAsync("/items"); // admitted under the new limit
-        for (var i = 0; i < 200 && server.Hits < 3; i++)
-        {
-            await Task.Delay(25);
-        }
+        await server.WaitForHitsAsync(3);
 
         Assert.Equal(3, server.Hits);
         await Assert.ThrowsAsync<CircuitOpenException>(() => factory.CreateClient("payment").GetAsync("/pay")); // still open

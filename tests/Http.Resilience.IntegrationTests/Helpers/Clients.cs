@@ -9,9 +9,15 @@ internal sealed class Clients : IDisposable
 
     private readonly ServiceProvider _provider;
 
-    public Clients(Uri baseAddress, Action<HttpResilienceOptions> configure, int maxConnectionsPerServer = int.MaxValue, Action<IHttpClientBuilder>? client = null)
+    // timeProvider: the chain's clock; a fake one lets a test end a break without waiting for it.
+    public Clients(Uri baseAddress, Action<HttpResilienceOptions> configure, int maxConnectionsPerServer = int.MaxValue, Action<IHttpClientBuilder>? client = null, TimeProvider? timeProvider = null)
     {
         var services = new ServiceCollection();
+        if (timeProvider is not null)
+        {
+            services.AddSingleton(timeProvider);
+        }
+
         var builder = services.AddHttpClient(Name, c => c.BaseAddress = baseAddress)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = maxConnectionsPerServer, UseProxy = false });
         client?.Invoke(builder);

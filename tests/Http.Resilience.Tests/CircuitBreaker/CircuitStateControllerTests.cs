@@ -238,24 +238,4 @@ public class CircuitStateControllerTests
         Assert.Equal(1, sut.GetHealth().Requests);
         Assert.Equal(CircuitState.Closed, sut.State);
     }
-
-    [Fact]
-    public void Complete_RequestFromBeforeTheOutageFinishingAfterRecovery_IsNotCounted()
-    {
-        var sut = CreateSut();
-        var slow = sut.TryEnter(_options, Lease); // admitted while closed, long before the outage
-        for (var i = 0; i < 4; i++)
-        {
-            Run(sut, CircuitOutcome.Failure);
-        }
-
-        _time.Advance(TimeSpan.FromSeconds(30));
-        var probe = sut.TryEnter(_options, Lease);
-        sut.Complete(probe, CircuitOutcome.Success, _options);
-        Assert.Equal(CircuitState.Closed, sut.State);
-
-        sut.Complete(slow, CircuitOutcome.Failure, _options);
-
-        Assert.Equal(0, sut.GetHealth().Requests); // the fresh window stays clean
-    }
 }

@@ -91,25 +91,6 @@ public class DeadlineHandlerTests
     }
 
     [Fact]
-    public async Task CreateClient_DefaultHttpClientTimeout_IsReplacedSoALongerDeadlineGoverns()
-    {
-        using var h = new ChainHarness(o => o.Deadline = o.AttemptTimeout = TimeSpan.FromSeconds(150));
-        h.Stub.ThenHang();
-        var client = h.CreateClient();
-        Assert.Equal(TimeSpan.FromSeconds(151), client.Timeout); // a backstop one second behind the deadline
-
-        var send = client.GetAsync("/");
-        Assert.Equal(TimeSpan.FromSeconds(150), await h.Clock.NextTimerAsync());
-        await h.Stub.WaitForCallsAsync(1);
-        h.Clock.Advance(TimeSpan.FromSeconds(149));
-        Assert.False(send.IsCompleted);
-        h.Clock.Advance(TimeSpan.FromSeconds(1));
-
-        var ex = await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
-        Assert.Equal(TimeSpan.FromSeconds(150), ex.Deadline);
-    }
-
-    [Fact]
     public async Task CreateClient_UserSetShorterHttpClientTimeout_BecomesTheDeadline()
     {
         using var h = new ChainHarness(client: b => b.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(3)));

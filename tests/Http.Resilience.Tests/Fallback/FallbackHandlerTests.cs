@@ -137,42 +137,6 @@ public class FallbackHandlerTests
         Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 8); // no fallback was served, not even one thrown away
     }
 
-    [Theory]
-    [InlineData("authorization")]
-    [InlineData("cookie")]
-    [InlineData("set-cookie")]
-    [InlineData("private")]
-    [InlineData("vary")]
-    public async Task Get_PersonalResponses_AreNeverKept(string what)
-    {
-        using var h = Create();
-        h.Stub.Then((_, _) =>
-        {
-            var ok = Ok("personal");
-            switch (what)
-            {
-                case "set-cookie": ok.Headers.Add("Set-Cookie", "session=abc"); break;
-                case "private": ok.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { Private = true }; break;
-                case "vary": ok.Headers.Vary.Add("Accept-Language"); break;
-            }
-
-            return Task.FromResult(ok);
-        });
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
-        if (what == "authorization")
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "token");
-        }
-        else if (what == "cookie")
-        {
-            request.Headers.Add("Cookie", "session=abc");
-        }
-
-        using var response = await h.CreateClient().SendAsync(request);
-
-        Assert.Equal(0, h.Registry.GetOrAddStaleCache(ChainHarness.ClientName).Count);
-    }
-
     [Fact]
     public async Task Get_DeadlineSpent_ServesStale()
     {

@@ -132,19 +132,6 @@ public class RetryHandlerTests
     }
 
     [Fact]
-    public async Task SendAsync_InnerHandlerGivesUpWithoutCancellation_IsRetriedAndNeverLooksLikeTheCallersCancellation()
-    {
-        using var h = Create();
-        h.Stub.ThenThrow(new TaskCanceledException("connect timeout", new TimeoutException()));
-
-        var ex = await Record.ExceptionAsync(() => h.CreateClient().GetAsync("/"));
-
-        Assert.Equal(3, h.Stub.CallCount);
-        var resilience = Assert.IsType<HttpResilienceException>(ex);
-        Assert.IsType<TaskCanceledException>(resilience.InnerException);
-    }
-
-    [Fact]
     public async Task SendAsync_DelayLeavesTooLittleBudgetForAnAttempt_ReturnsTheResponseInstead()
     {
         using var h = Create(o => o.Deadline = TimeSpan.FromMilliseconds(2030));

@@ -19,6 +19,8 @@ namespace Http.Resilience;
 /// </remarks>
 public sealed class HttpResilienceOptions
 {
+    private TimeSpan? _attemptTimeout; // null: not set, so it follows the deadline down
+
     /// <summary>Gets or sets the budget of one logical request: bulkhead queueing, every attempt and every backoff.</summary>
     /// <value>The default value is 10 seconds. Must be positive and at most 1 day, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
     /// <remarks>
@@ -31,9 +33,17 @@ public sealed class HttpResilienceOptions
     public TimeSpan Deadline { get; set; } = HttpResilienceDefaults.Deadline;
 
     /// <summary>Gets or sets the timeout of one attempt.</summary>
-    /// <value>The default value is 2 seconds. Must be positive, at most 1 day and not greater than <see cref="Deadline"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    /// <value>
+    /// The default value is 2 seconds, or the <see cref="Deadline"/> when that is shorter: a default never makes a deadline
+    /// invalid. A value that is set must be positive, at most 1 day and not greater than <see cref="Deadline"/>, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </value>
     /// <remarks>The effective timeout of each attempt is the smaller of this value and the budget left. A timed-out attempt is a transient failure.</remarks>
-    public TimeSpan AttemptTimeout { get; set; } = HttpResilienceDefaults.AttemptTimeout;
+    public TimeSpan AttemptTimeout
+    {
+        get => _attemptTimeout ?? (Deadline > TimeSpan.Zero ? TimeMath.Min(HttpResilienceDefaults.AttemptTimeout, Deadline) : HttpResilienceDefaults.AttemptTimeout);
+        set => _attemptTimeout = value;
+    }
 
     /// <summary>Gets or sets the deadline propagation options (off by default).</summary>
     public DeadlinePropagationOptions DeadlinePropagation { get; set; } = new();

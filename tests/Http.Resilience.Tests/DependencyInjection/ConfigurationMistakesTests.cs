@@ -46,4 +46,59 @@ public class ConfigurationMistakesTests
         options.Deadline = Timeout.InfiniteTimeSpan;
         Assert.Equal(TimeSpan.FromSeconds(2), options.AttemptTimeout);
     }
+
+    [Fact]
+    public void MisspelledSectionName_IsAFailureNamingThePath()
+    {
+        var config = Config(("HttpResilience:payment:Deadline", "00:00:05"));
+        using var h = new ChainHarness(section: config.GetSection("HttpResilience:paymnet"));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => h.CreateClient());
+
+        Assert.Contains("'HttpResilience:paymnet' is missing or empty", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AddHttpResilience() without a section", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HttpResilience:test:Retry:MaxRetrys", "3", "'HttpResilience:test:Retry:MaxRetrys' is not an HttpResilience option; did you mean 'MaxRetries'?")]
+    [InlineData("HttpResilience:test:Dedline", "00:00:05", "'HttpResilience:test:Dedline' is not an HttpResilience option; did you mean 'Deadline'?")]
+    [InlineData("HttpResilience:test:CircuitBraker:FailureRatio", "0.5", "did you mean 'CircuitBreaker'?")]
+    [InlineData("HttpResilience:test:Retry:Colour", "blue", "Valid keys here: BaseDelay, Enabled, MaxDelay, MaxRequestBufferBytes, MaxRetries, MaxRetryAfter.")]
+    public void UnknownKey_NamesItsPathAndTheNearestValidName(string key, string value, string expected)
+    {
+        using var h = new ChainHarness(section: Config((key, value)).GetSection("HttpResilience:test"));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => h.CreateClient());
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BareNumberForADuration_IsReportedWithWhatToWrite()
+    {
+        using var h = new ChainHarness(section: Config(("HttpResilience:test:Deadline", "5")).GetSection("HttpResilience:test"));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => h.CreateClient());
+
+        Assert.Contains("'HttpResilience:test:Deadline' is \"5\", which .NET reads as 5 day(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("\"00:00:05\" for 5 seconds", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SeveralFailures_AreListedOnePerLine()
+    {
+        using var h = new ChainHarness(o =>
+        {
+            o.Retry.MaxRetries = -1;
+            o.Bulkhead.MaxConcurrency = 0;
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => h.CreateClient());
+
+        var lines = ex.Message.Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("'Retry.MaxRetries' must", lines[0], StringComparison.Ordinal);
+        Assert.Contains("'Bulkhead.MaxConcurrency' must", lines[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(".;", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -24,7 +24,7 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         {
             foreach (var error in bindErrors)
             {
-                errors.Add($"HttpClient '{client}': HttpResilience configuration could not be read: {error}");
+                errors.Add($"HttpClient '{client}': HttpResilience configuration: {error}");
             }
         }
 
@@ -210,7 +210,9 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             Fail("Idempotency.HeaderName", "must not be a content header or a header the HTTP stack manages (Host, Authorization, Connection, ...)", idempotency.HeaderName);
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        // One failure whose lines are the problems found: OptionsValidationException joins separate failures with "; ", which
+        // runs several messages into one line; here each problem gets its own line.
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(string.Join('\n', errors));
     }
 
     /// <summary>Positive and at most 1 day, or infinite.</summary>

@@ -156,7 +156,21 @@ internal sealed class ResilienceContext
     public DeadlineExceededException CreateDeadlineExceeded(Exception? innerException)
         => new(
             $"The request of HttpClient '{ClientName}' did not complete within its deadline of '{Deadline}' " +
-            $"(elapsed {Elapsed.TotalMilliseconds:F0} ms over {Attempts} attempt(s)).",
+            $"(elapsed {Elapsed.TotalMilliseconds:F0} ms over {Attempts} attempt(s)).{DeadlineOrigin()}",
             Deadline,
             innerException);
+
+    /// <summary>Says where the deadline came from when it is not the <see cref="HttpResilienceOptions.Deadline"/> option.</summary>
+    private string DeadlineOrigin()
+    {
+        var option = Options.Deadline;
+        if (Deadline == option)
+        {
+            return string.Empty;
+        }
+
+        return Deadline == Client.HttpClientTimeout
+            ? $" The deadline is the client's HttpClient.Timeout ('{Deadline}'), which is shorter than its Deadline option ('{option}'): set Deadline instead."
+            : $" The deadline is the time that was left of the request being served (an inherited deadline), shorter than the Deadline option ('{option}').";
+    }
 }

@@ -108,6 +108,7 @@ public class DeadlineHandlerTests
 
         var ex = await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
         Assert.Equal(TimeSpan.FromSeconds(3), ex.Deadline);
+        Assert.Contains("the client's HttpClient.Timeout ('00:00:03'), which is shorter than its Deadline option ('00:00:10')", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

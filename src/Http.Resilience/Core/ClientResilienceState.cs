@@ -5,6 +5,7 @@ internal sealed class ClientResilienceState
 {
     private long _httpClientTimeoutTicks = Timeout.InfiniteTimeSpan.Ticks;
     private int _poolWarningLogged;
+    private int _unreplayableBodyLogged;
 
     public ClientResilienceState(string name)
     {
@@ -37,4 +38,7 @@ internal sealed class ClientResilienceState
 
     /// <summary>Returns <see langword="true"/> once: the connection-pool warning is logged once per client, not per handler rotation.</summary>
     public bool TryClaimPoolWarning() => Interlocked.Exchange(ref _poolWarningLogged, 1) == 0;
+
+    /// <summary>Returns <see langword="true"/> once: a body that cannot be replayed is reported once per client.</summary>
+    public bool TryClaimUnreplayableBodyLog() => Interlocked.Exchange(ref _unreplayableBodyLogged, 1) == 0;
 }

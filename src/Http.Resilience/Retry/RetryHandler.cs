@@ -62,9 +62,17 @@ internal sealed class RetryHandler : ResilienceHandler
             }
         }
 
-        return replayable
-            ? await SendWithRetriesAsync(request, context, cancellationToken).ConfigureAwait(false)
-            : await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
+        if (replayable)
+        {
+            return await SendWithRetriesAsync(request, context, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (context.Client.TryClaimUnreplayableBodyLog())
+        {
+            Log.RequestBodyNotReplayable(_registry.Logger, context.ClientName, request.Method.Method); // once: why it was never retried
+        }
+
+        return await SendOnceAsync(request, context, cancellationToken).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request

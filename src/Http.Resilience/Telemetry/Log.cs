@@ -59,5 +59,11 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': outbound rate limit rejected a request: {Reason}.")]
     public static partial void RateLimitRejected(ILogger logger, string clientName, string reason);
 
+    [LoggerMessage(EventId = 12, EventName = "RequestBodyNotReplayable", Level = LogLevel.Information,
+        Message = "HttpClient '{ClientName}': a {Method} request's body cannot be sent twice (a stream of unknown length, or one over " +
+                  "Retry.MaxRequestBufferBytes), so it is sent once and never retried. Use a buffered content (ByteArrayContent, " +
+                  "StringContent, JsonContent) or a stream with a known length to make it retryable. Reported once per client.")]
+    public static partial void RequestBodyNotReplayable(ILogger logger, string clientName, string method);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

@@ -301,6 +301,25 @@ public class RetryHandlerTests
         Assert.Equal(1, h.Stub.CallCount);
     }
 
+    [Fact]
+    public async Task SendAsync_BodyThatCannotBeReplayed_IsReportedOncePerClientAtInformation()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var h = new ChainHarness(o => o.Retry.BaseDelay = TimeSpan.Zero, logs: logs);
+        h.Stub.ThenStatus(HttpStatusCode.ServiceUnavailable);
+        var client = h.CreateClient();
+
+        using (await client.PostAsync("/", new StreamContent(new ForwardOnlyStream("one"u8.ToArray()))))
+        using (await client.PostAsync("/", new StreamContent(new ForwardOnlyStream("two"u8.ToArray()))))
+        {
+        }
+
+        Assert.Equal(2, h.Stub.CallCount); // each sent once
+        var entry = Assert.Single(logs.Entries, e => e.EventId.Name == "RequestBodyNotReplayable");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, entry.Level);
+        Assert.Contains("a POST request's body cannot be sent twice", entry.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A stream that can be read once, front to back, like a network or pipe stream.</summary>
     private sealed class ForwardOnlyStream(byte[] data) : Stream
     {

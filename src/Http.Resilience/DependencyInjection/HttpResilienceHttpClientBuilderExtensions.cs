@@ -121,7 +121,11 @@ public static class HttpResilienceHttpClientBuilderExtensions
             new PostConfigureOptions<HttpClientFactoryOptions>(name, factoryOptions =>
             {
                 factoryOptions.HttpClientActions.Add(client => OnClientCreated(sp, name, client));
-                factoryOptions.HttpMessageHandlerBuilderActions.Add(handlerBuilder => CheckConnectionPool(sp, name, handlerBuilder.PrimaryHandler));
+                factoryOptions.HttpMessageHandlerBuilderActions.Add(handlerBuilder =>
+                {
+                    CheckForSecondResilienceLayer(name, handlerBuilder.AdditionalHandlers);
+                    CheckConnectionPool(sp, name, handlerBuilder.PrimaryHandler);
+                });
             }));
 
         // Outermost first. Handlers hold no long-lived state (IHttpClientFactory recycles them): it lives in the registry.
@@ -161,6 +165,31 @@ public static class HttpResilienceHttpClientBuilderExtensions
         // plus a grace period, so inside the chain the deadline always fires first (as DeadlineExceededException).
         var deadline = TimeMath.Min(options.Deadline, state.HttpClientTimeout);
         client.Timeout = TimeMath.IsInfinite(deadline) ? Timeout.InfiniteTimeSpan : deadline + HttpResilienceDefaults.HttpClientTimeoutGrace;
+    }
+
+    /// <summary>
+    /// Fails when the client also has another resilience layer: Microsoft.Extensions.Http.Resilience's handler
+    /// (<c>AddStandardResilienceHandler</c>, <c>AddResilienceHandler</c>, <c>AddStandardHedgingHandler</c>) or a Polly v7
+    /// <c>AddPolicyHandler</c>. Stacked, their retries multiply and their timeouts race, silently: a 0.4 s 503 becomes a
+    /// 5 s deadline after four attempts. A code mistake, so it fails when the handler is built, with what to do.
+    /// </summary>
+    private static void CheckForSecondResilienceLayer(string name, IList<DelegatingHandler> handlers)
+    {
+        foreach (var handler in handlers)
+        {
+            var type = handler.GetType().FullName;
+            if (type is "Microsoft.Extensions.Http.Resilience.ResilienceHandler" or "Microsoft.Extensions.Http.PolicyHttpMessageHandler")
+            {
+                var what = type.EndsWith("PolicyHttpMessageHandler", StringComparison.Ordinal)
+                    ? "a Polly policy handler (AddPolicyHandler or AddTransientHttpErrorPolicy)"
+                    : "Microsoft.Extensions.Http.Resilience's handler (AddStandardResilienceHandler, AddResilienceHandler or AddStandardHedgingHandler)";
+                throw new InvalidOperationException(
+                    $"HttpClient '{name}' has two resilience layers: AddHttpResilience and {what}. Stacked, their retries multiply (every " +
+                    "attempt of one is retried by the other), their timeouts race, and their circuits count different things, with " +
+                    "no error to show for it. Keep one: remove the other call. The README's migration guide maps the other " +
+                    "layer's options to HttpResilienceOptions.");
+            }
+        }
     }
 
     /// <summary>A connection pool smaller than the bulkhead moves the queue from the bulkhead into the pool, where no deadline bounds it.</summary>

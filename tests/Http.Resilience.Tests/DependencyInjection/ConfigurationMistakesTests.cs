@@ -2,6 +2,7 @@ using Http.Resilience.Tests.Helpers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Http.Resilience.Tests;
 
@@ -100,5 +101,29 @@ public class ConfigurationMistakesTests
         Assert.Contains("'Retry.MaxRetries' must", lines[0], StringComparison.Ordinal);
         Assert.Contains("'Bulkhead.MaxConcurrency' must", lines[1], StringComparison.Ordinal);
         Assert.DoesNotContain(".;", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StandardResilienceHandlerOnTheSameClient_FailsWithWhyAndWhatToDo()
+    {
+        using var h = new ChainHarness(client: b => b.AddStandardResilienceHandler());
+
+        var ex = Assert.Throws<InvalidOperationException>(() => h.CreateClient());
+
+        Assert.Contains("HttpClient 'test' has two resilience layers", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AddStandardResilienceHandler", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Keep one", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, h.Stub.CallCount);
+    }
+
+    [Fact]
+    public void PollyPipelineAddedAfterTheChain_FailsToo()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("payment").AddHttpResilience().AddResilienceHandler("mine", pipeline => pipeline.AddTimeout(TimeSpan.FromSeconds(1)));
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient("payment"));
+        Assert.Contains("HttpClient 'payment' has two resilience layers", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -26,7 +26,7 @@ public static class HttpResilienceHealthChecksBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new HttpResilienceHealthCheck(sp.GetRequiredService<IHttpResilienceMonitor>(), openCircuitStatus),
+            sp => new HttpResilienceHealthCheck(sp.GetRequiredService<ResilienceRegistry>(), openCircuitStatus),
             failureStatus: openCircuitStatus,
             tags: [DependenciesTag]));
     }

@@ -9,9 +9,11 @@ namespace Http.Resilience.AspNetCore;
 /// Reading state never calls a dependency: a health check that pinged the payment service would turn one
 /// dependency's outage into the whole instance being pulled from the load balancer. Keep this check off the liveness
 /// endpoint. All circuits closed: <see cref="HealthStatus.Healthy"/>. Any open or half-open: the configured status,
-/// <see cref="HealthStatus.Degraded"/> by default, never <see cref="HealthStatus.Unhealthy"/> unless asked.
+/// <see cref="HealthStatus.Degraded"/> by default, never <see cref="HealthStatus.Unhealthy"/> unless asked. A client whose
+/// reloaded configuration was rejected (it runs on its last valid options) is <see cref="HealthStatus.Degraded"/> too, with
+/// the validation message in the data, so a bad deployment of settings is seen before it matters.
 /// </remarks>
-internal sealed class HttpResilienceHealthCheck(IHttpResilienceMonitor monitor, HealthStatus openCircuitStatus) : IHealthCheck
+internal sealed class HttpResilienceHealthCheck(ResilienceRegistry monitor, HealthStatus openCircuitStatus) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -27,9 +29,22 @@ internal sealed class HttpResilienceHealthCheck(IHttpResilienceMonitor monitor, 
             }
         }
 
-        var result = broken.Count == 0
+        var rejected = new List<string>();
+        foreach (var (client, message) in monitor.GetRejectedConfigurations())
+        {
+            data[$"{client} configuration"] = $"rejected, running on the last valid options: {message}";
+            rejected.Add(client);
+        }
+
+        if (broken.Count > 0)
+        {
+            var also = rejected.Count == 0 ? string.Empty : $" Configuration rejected: {string.Join(", ", rejected)}.";
+            return Task.FromResult(new HealthCheckResult(openCircuitStatus, $"Circuit(s) not closed: {string.Join(", ", broken)}.{also}", data: data));
+        }
+
+        var result = rejected.Count == 0
             ? HealthCheckResult.Healthy($"{data.Count} circuit(s) closed.", data)
-            : new HealthCheckResult(openCircuitStatus, $"Circuit(s) not closed: {string.Join(", ", broken)}.", data: data);
+            : HealthCheckResult.Degraded($"Configuration rejected, running on the last valid options: {string.Join(", ", rejected)}.", data: data);
         return Task.FromResult(result);
     }
 }

@@ -6,6 +6,9 @@ internal sealed class ClientResilienceState
     private long _httpClientTimeoutTicks = Timeout.InfiniteTimeSpan.Ticks;
     private int _poolWarningLogged;
     private int _unreplayableBodyLogged;
+    private int _configurationWatched;
+    private HttpResilienceOptions? _lastValidOptions;
+    private ConfigurationRejection? _rejection;
 
     public ClientResilienceState(string name)
     {
@@ -39,6 +42,38 @@ internal sealed class ClientResilienceState
     /// <summary>Returns <see langword="true"/> once: the connection-pool warning is logged once per client, not per handler rotation.</summary>
     public bool TryClaimPoolWarning() => Interlocked.Exchange(ref _poolWarningLogged, 1) == 0;
 
+    /// <summary>Returns <see langword="true"/> once: the configuration's reload token is watched once per client.</summary>
+    public bool TryClaimConfigurationWatch() => Interlocked.Exchange(ref _configurationWatched, 1) == 0;
+
     /// <summary>Returns <see langword="true"/> once: a body that cannot be replayed is reported once per client.</summary>
     public bool TryClaimUnreplayableBodyLog() => Interlocked.Exchange(ref _unreplayableBodyLogged, 1) == 0;
+
+    /// <summary>Gets the last options of this client that passed validation, or <see langword="null"/> before the first.</summary>
+    public HttpResilienceOptions? LastValidOptions => Volatile.Read(ref _lastValidOptions);
+
+    /// <summary>Gets the configuration rejected by the last reload while the client runs on <see cref="LastValidOptions"/>, if any.</summary>
+    public ConfigurationRejection? Rejection => Volatile.Read(ref _rejection);
+
+    /// <summary>Records options that passed validation; returns the rejection they end, if there was one.</summary>
+    public ConfigurationRejection? Accept(HttpResilienceOptions options)
+    {
+        Volatile.Write(ref _lastValidOptions, options);
+        return Interlocked.Exchange(ref _rejection, null);
+    }
+
+    /// <summary>Records a rejected configuration; returns <see langword="true"/> when its message is new (so it is logged once).</summary>
+    public bool Reject(string message, long retryAt)
+    {
+        var previous = Interlocked.Exchange(ref _rejection, new ConfigurationRejection(message, retryAt));
+        return previous?.Message != message;
+    }
+
+    /// <summary>Lets the next request try the configuration again at once (it changed).</summary>
+    public void RetryConfigurationNow()
+    {
+        if (Volatile.Read(ref _rejection) is { } rejection)
+        {
+            Interlocked.CompareExchange(ref _rejection, rejection with { RetryAt = 0 }, rejection);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Http.Resilience;
 
@@ -45,6 +46,60 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
     /// <summary>Gets or sets the source of backoff jitter: values in [0, 1). Tests pin it; production uses <see cref="Random.Shared"/>.</summary>
     public Func<double> Jitter { get; set; } = static () => Random.Shared.NextDouble();
+
+    /// <summary>
+    /// Gets the client's options: the current ones, or, when a reload made them invalid, the last valid ones. Only a client
+    /// that never had valid options fails (so start-up fails hard, and a bad reload breaks nothing).
+    /// </summary>
+    /// <remarks>
+    /// A rejected configuration is logged once (as an error, with the validation message), shown by the
+    /// <c>http.resilience.configuration.rejected</c> gauge and the dependency health check, and tried again when the
+    /// configuration changes, or after a second (a reload that bypasses change tokens), so the next valid one applies.
+    /// </remarks>
+    public HttpResilienceOptions GetOptions(ClientResilienceState client, IOptionsMonitor<HttpResilienceOptions> monitor)
+    {
+        if (client.Rejection is { } rejection && TimeProvider.GetTimestamp() < rejection.RetryAt)
+        {
+            return client.LastValidOptions!;
+        }
+
+        HttpResilienceOptions options;
+        try
+        {
+            options = monitor.Get(client.Name);
+        }
+        catch (OptionsValidationException ex) when (client.LastValidOptions is { } lastValid)
+        {
+            if (client.Reject(ex.Message, TimeProvider.GetTimestamp() + TimeProvider.TimestampFrequency))
+            {
+                Log.ConfigurationRejected(Logger, client.Name, ex.Message);
+            }
+
+            return lastValid;
+        }
+
+        if (!ReferenceEquals(options, client.LastValidOptions) && client.Accept(options) is not null)
+        {
+            Log.ConfigurationAccepted(Logger, client.Name);
+        }
+
+        return options;
+    }
+
+    /// <summary>Gets every client's long-lived state.</summary>
+    public IEnumerable<ClientResilienceState> Clients => _clients.Values;
+
+    /// <summary>Gets the clients running on their last valid options, with the configuration that was rejected.</summary>
+    public IEnumerable<(string ClientName, string Message)> GetRejectedConfigurations()
+    {
+        foreach (var client in _clients.Values)
+        {
+            if (client.Rejection is { } rejection)
+            {
+                yield return (client.Name, rejection.Message);
+            }
+        }
+    }
 
     public ClientResilienceState GetOrAdd(string clientName)
         => _clients.GetOrAdd(clientName, static name => new ClientResilienceState(name));

@@ -34,7 +34,7 @@ internal sealed class DeadlineHandler : ResilienceHandler
         // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
         // handler-construction failures, and a corrected configuration must recover on reload.
         var clientName = _state.Name;
-        var options = _optionsMonitor.Get(clientName);
+        var options = _registry.GetOptions(_state, _optionsMonitor);
         var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
         if (InheritedDeadline.TimeLeft is { } inherited)
         {

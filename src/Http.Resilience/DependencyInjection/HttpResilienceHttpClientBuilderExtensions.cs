@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -120,7 +121,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
         services.AddTransient<IPostConfigureOptions<HttpClientFactoryOptions>>(sp =>
             new PostConfigureOptions<HttpClientFactoryOptions>(name, factoryOptions =>
             {
-                factoryOptions.HttpClientActions.Add(client => OnClientCreated(sp, name, client));
+                factoryOptions.HttpClientActions.Add(client => OnClientCreated(sp, name, section, client));
                 factoryOptions.HttpMessageHandlerBuilderActions.Add(handlerBuilder =>
                 {
                     CheckForSecondResilienceLayer(name, handlerBuilder.AdditionalHandlers);
@@ -141,11 +142,12 @@ public static class HttpResilienceHttpClientBuilderExtensions
         return builder;
     }
 
-    private static void OnClientCreated(IServiceProvider services, string name, HttpClient client)
+    private static void OnClientCreated(IServiceProvider services, string name, IConfiguration? section, HttpClient client)
     {
         // Surface invalid options on the first CreateClient (throws OptionsValidationException), not on the first request.
-        var options = services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name);
+        // After a bad reload, the client keeps its last valid options instead (see ResilienceRegistry.GetOptions).
         var registry = services.GetRequiredService<ResilienceRegistry>();
+        var options = registry.GetOptions(registry.GetOrAdd(name), services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>());
 
         // Per-client circuits and bulkheads exist from the first CreateClient, so health checks see them before traffic.
         if (options.CircuitBreaker is { Enabled: true, PerAuthority: false })
@@ -159,6 +161,12 @@ public static class HttpResilienceHttpClientBuilderExtensions
         }
 
         var state = registry.GetOrAdd(name);
+        if (section is not null && state.TryClaimConfigurationWatch())
+        {
+            // A rejected configuration is tried again as soon as the configuration changes, not only after its retry delay.
+            ChangeToken.OnChange(section.GetReloadToken, state.RetryConfigurationNow);
+        }
+
         state.HttpClientTimeout = client.Timeout == HttpResilienceDefaults.HttpClientDefaultTimeout ? Timeout.InfiniteTimeSpan : client.Timeout;
 
         // HttpClient.Timeout stays as a backstop for reading the body after the chain has returned: the effective deadline
@@ -206,17 +214,17 @@ public static class HttpResilienceHttpClientBuilderExtensions
             _ => int.MaxValue,
         };
 
+        var registry = services.GetRequiredService<ResilienceRegistry>();
         HttpResilienceOptions options;
         try
         {
-            options = services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>().Get(name);
+            options = registry.GetOptions(registry.GetOrAdd(name), services.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>());
         }
         catch (OptionsValidationException)
         {
             return; // reported on CreateClient and on the first request; never cached here
         }
 
-        var registry = services.GetRequiredService<ResilienceRegistry>();
         if (options.Bulkhead is { Enabled: true } bulkhead && maxConnections < bulkhead.MaxConcurrency && registry.GetOrAdd(name).TryClaimPoolWarning())
         {
             Log.ConnectionPoolSmallerThanBulkhead(registry.Logger, name, maxConnections, bulkhead.MaxConcurrency);

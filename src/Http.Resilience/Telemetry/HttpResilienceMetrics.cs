@@ -37,6 +37,11 @@ internal sealed class HttpResilienceMetrics
         _faultsInjected = meter.CreateCounter<long>("http.resilience.faults.injected", "{fault}", "Faults injected on purpose, by kind.");
         meter.CreateObservableGauge("http.resilience.circuit.state", () => ObserveCircuits(registry), "{state}", "Circuit state: 0 closed, 1 open, 2 half-open.");
         meter.CreateObservableUpDownCounter("http.resilience.bulkhead.active", () => ObserveBulkheads(registry), "{request}", "Requests holding a bulkhead permit.");
+        meter.CreateObservableGauge(
+            "http.resilience.configuration.rejected",
+            () => ObserveRejectedConfigurations(registry),
+            "{configuration}",
+            "1 while a client runs on its last valid options because its reloaded configuration is invalid, else 0.");
     }
 
     public bool AttemptDurationEnabled => _attemptDuration.Enabled;
@@ -96,6 +101,14 @@ internal sealed class HttpResilienceMetrics
         foreach (var circuit in registry.GetCircuitBreakers())
         {
             yield return new Measurement<int>((int)circuit.State, ClientTags(circuit.ClientName, circuit.Authority));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveRejectedConfigurations(ResilienceRegistry registry)
+    {
+        foreach (var client in registry.Clients)
+        {
+            yield return new Measurement<int>(client.Rejection is null ? 0 : 1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client.Name));
         }
     }
 

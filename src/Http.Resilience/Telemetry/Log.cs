@@ -65,5 +65,14 @@ internal static partial class Log
                   "StringContent, JsonContent) or a stream with a known length to make it retryable. Reported once per client.")]
     public static partial void RequestBodyNotReplayable(ILogger logger, string clientName, string method);
 
+    [LoggerMessage(EventId = 13, EventName = "ConfigurationRejected", Level = LogLevel.Error,
+        Message = "HttpClient '{ClientName}': the reloaded HttpResilience configuration is invalid and was not applied; the last valid " +
+                  "options stay in force until a valid one is loaded.\n{ValidationMessage}")]
+    public static partial void ConfigurationRejected(ILogger logger, string clientName, string validationMessage);
+
+    [LoggerMessage(EventId = 14, EventName = "ConfigurationAccepted", Level = LogLevel.Information,
+        Message = "HttpClient '{ClientName}': the HttpResilience configuration is valid again and applies from now on.")]
+    public static partial void ConfigurationAccepted(ILogger logger, string clientName);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

@@ -1,6 +1,8 @@
+using System.Net;
 using Http.Resilience.Tests.Helpers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -101,6 +103,73 @@ public class ConfigurationMistakesTests
         Assert.Contains("'Retry.MaxRetries' must", lines[0], StringComparison.Ordinal);
         Assert.Contains("'Bulkhead.MaxConcurrency' must", lines[1], StringComparison.Ordinal);
         Assert.DoesNotContain(".;", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadReload_KeepsTheLastValidOptions_ReportsIt_AndAppliesTheNextValidOne()
+    {
+        var logs = new CapturingLoggerProvider();
+        var config = Config(("HttpResilience:test:Retry:MaxRetries", "1"), ("HttpResilience:test:Retry:BaseDelay", "00:00:00"));
+        using var h = new ChainHarness(section: config.GetSection("HttpResilience:test"), logs: logs);
+        h.Stub.ThenStatus(HttpStatusCode.ServiceUnavailable);
+        var client = h.CreateClient();
+        using (await client.GetAsync("/"))
+        {
+            Assert.Equal(2, h.Stub.CallCount); // MaxRetries 1
+        }
+
+        config["HttpResilience:test:Retry:MaxRetries"] = "-3"; // an invalid reload
+        ReloadIgnoringListenerFailures(config);
+
+        var again = h.CreateClient(); // no exception: the typed client's constructor keeps working
+        using (await again.GetAsync("/"))
+        {
+            Assert.Equal(4, h.Stub.CallCount); // still MaxRetries 1: the last valid options
+        }
+
+        var rejected = Assert.Single(logs.Entries, e => e.EventId.Name == "ConfigurationRejected");
+        Assert.Equal(LogLevel.Error, rejected.Level);
+        Assert.Contains("'Retry.MaxRetries' must be between 0 and 100", rejected.Message, StringComparison.Ordinal);
+        var (rejectedClient, message) = Assert.Single(h.Registry.GetRejectedConfigurations());
+        Assert.Equal(ChainHarness.ClientName, rejectedClient);
+        Assert.Contains("Retry.MaxRetries", message, StringComparison.Ordinal);
+
+        config["HttpResilience:test:Retry:MaxRetries"] = "0"; // corrected
+        ReloadIgnoringListenerFailures(config);
+        using (await client.GetAsync("/"))
+        {
+            Assert.Equal(5, h.Stub.CallCount); // MaxRetries 0 applies at once
+        }
+
+        Assert.Empty(h.Registry.GetRejectedConfigurations());
+        Assert.Single(logs.Entries, e => e.EventId.Name == "ConfigurationAccepted");
+    }
+
+    [Fact]
+    public void InvalidAtStartUp_StillFailsHard()
+    {
+        var config = Config(("HttpResilience:test:Retry:MaxRetries", "-3"));
+        using var h = new ChainHarness(section: config.GetSection("HttpResilience:test"));
+
+        Assert.Throws<OptionsValidationException>(() => h.CreateClient());
+    }
+
+    /// <summary>
+    /// Reloads as a file provider would. The options monitor's own change listener rebuilds the options and throws on an
+    /// invalid configuration; with a file provider that throw lands on the file watcher, here on the caller.
+    /// </summary>
+    private static void ReloadIgnoringListenerFailures(IConfigurationRoot config)
+    {
+        try
+        {
+            config.Reload();
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+        }
+        catch (OptionsValidationException)
+        {
+        }
     }
 
     [Fact]

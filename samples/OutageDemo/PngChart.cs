@@ -4,32 +4,39 @@ using System.IO.Compression;
 namespace OutageDemo;
 
 /// <summary>
-/// Latency over time for both runs, as a PNG: one panel per run, one dot per user action (payment red, catalog blue),
-/// latency on a log scale, the slowdown shaded. Written with nothing but the base library (zlib and a tiny pixel font).
+/// Latency over time for both runs, as a PNG: one panel per run, one dot per user action at its start (payment red, catalog blue),
+/// latency on a log scale, the slowdown shaded and labelled, and the fallback answers ("order pending", served at once) as
+/// orange crosses in a lane of their own under the plot, so they never read as fast payments. Written with nothing but the
+/// base library (zlib and a tiny pixel font).
 /// </summary>
 internal static class PngChart
 {
     private const int Width = 960;
-    private const int PanelHeight = 260;
+    private const int PanelHeight = 300;
+    private const int FallbackLane = 22;
     private const int Left = 70;
     private const int Right = 20;
     private const int Top = 40;
-    private const int Gap = 50;
-    private static readonly int Height = Top + (2 * PanelHeight) + Gap + 40;
+    private const int Gap = 60;
+    private static readonly int Height = Top + (2 * PanelHeight) + Gap + 20;
 
     private static readonly (byte R, byte G, byte B) Payment = (214, 39, 40);
     private static readonly (byte R, byte G, byte B) Catalog = (31, 119, 180);
     private static readonly (byte R, byte G, byte B) Ink = (40, 40, 40);
     private static readonly (byte R, byte G, byte B) Grid = (225, 225, 225);
     private static readonly (byte R, byte G, byte B) Shade = (253, 232, 232);
+    private static readonly (byte R, byte G, byte B) Fallback = (255, 127, 14);
+    private static readonly (byte R, byte G, byte B) Muted = (120, 120, 120);
 
     public static void Write(string path, RunResult plain, RunResult chain)
     {
         var pixels = new byte[Width * Height * 3];
         Fill(pixels, 0, 0, Width, Height, (255, 255, 255));
         Text(pixels, Left, 12, "LATENCY OF EACH USER ACTION OVER TIME", Ink, 2);
-        Text(pixels, Width - 300, 14, "PAYMENT", Payment, 2);
-        Text(pixels, Width - 170, 14, "CATALOG", Catalog, 2);
+        Text(pixels, Width - 390, 14, "PAYMENT", Payment, 2);
+        Text(pixels, Width - 290, 14, "CATALOG", Catalog, 2);
+        Cross(pixels, Width - 180, 21, Fallback);
+        Text(pixels, Width - 170, 14, "FALLBACK", Fallback, 2);
         Panel(pixels, Top, "PLAIN HTTPCLIENT", plain);
         Panel(pixels, Top + PanelHeight + Gap, "WITH HTTP.RESILIENCE", chain);
         File.WriteAllBytes(path, Encode(pixels));
@@ -38,31 +45,64 @@ internal static class PngChart
     private static void Panel(byte[] pixels, int top, string title, RunResult run)
     {
         var plotWidth = Width - Left - Right;
-        var bottom = top + PanelHeight - 20;
+        var bottom = top + PanelHeight - 40 - FallbackLane; // the fallback lane and the time axis sit below the plot
+        var plotTop = top + 24;
         var seconds = run.Script.Duration.TotalSeconds;
         int X(double s) => Left + (int)(s / seconds * plotWidth);
-        int Y(double ms) => bottom - (int)((Math.Log10(Math.Clamp(ms, 1, 20_000)) - 0) / Math.Log10(20_000) * (PanelHeight - 40));
+        int Y(double ms) => bottom - (int)(Math.Log10(Math.Clamp(ms, 1, 20_000)) / Math.Log10(20_000) * (bottom - plotTop));
 
-        Fill(pixels, X(run.Script.SlowFrom.TotalSeconds), Y(20_000), X(run.Script.SlowUntil.TotalSeconds) - X(run.Script.SlowFrom.TotalSeconds), bottom - Y(20_000), Shade);
-        foreach (var (ms, label) in new[] { (10.0, "10MS"), (100.0, "100MS"), (1000.0, "1S"), (10_000.0, "10S") })
+        var slowFrom = X(run.Script.SlowFrom.TotalSeconds);
+        var slowUntil = X(run.Script.SlowUntil.TotalSeconds);
+        Fill(pixels, slowFrom, plotTop, slowUntil - slowFrom, bottom - plotTop, Shade);
+        Text(pixels, slowFrom + 6, plotTop + 4, "PAYMENT API SLOW (5 S)", Payment, 1);
+        foreach (var (ms, label) in new[] { (10.0, "10 MS"), (100.0, "100 MS"), (1000.0, "1 S"), (10_000.0, "10 S") })
         {
             Fill(pixels, Left, Y(ms), plotWidth, 1, Grid);
             Text(pixels, 8, Y(ms) - 3, label, Ink, 1);
         }
 
+        Text(pixels, 8, plotTop - 12, "LATENCY (LOG SCALE)", Muted, 1);
+        Text(pixels, 8, bottom + 8, "FALLBACK", Fallback, 1);
+        var axis = bottom + FallbackLane;
         for (var s = 0; s <= (int)seconds; s += 5)
         {
-            Fill(pixels, X(s), bottom, 1, 5, Ink);
-            Text(pixels, X(s) - 4, bottom + 8, $"{s}S", Ink, 1);
+            Fill(pixels, X(s), axis, 1, 5, Ink);
+            Text(pixels, X(s) - 4, axis + 8, $"{s}", Ink, 1);
         }
 
+        Text(pixels, Left + (plotWidth / 2) - 60, axis + 20, "SECONDS SINCE START", Muted, 1);
         Fill(pixels, Left, bottom, plotWidth, 1, Ink);
-        Fill(pixels, Left, Y(20_000), 1, bottom - Y(20_000), Ink);
+        Fill(pixels, Left, axis, plotWidth, 1, Ink);
+        Fill(pixels, Left, plotTop, 1, axis - plotTop, Ink);
         Text(pixels, Left + 8, top - 4, title, Ink, 2);
+        var fallbacks = 0;
         foreach (var sample in run.Samples)
         {
+            if (sample.Fallback)
+            {
+                Cross(pixels, X(sample.At.TotalSeconds), bottom + (FallbackLane / 2), Fallback); // answered at once, but not a payment
+                fallbacks++;
+                continue;
+            }
+
             var color = sample.Checkout ? Payment : Catalog;
             Fill(pixels, X(sample.At.TotalSeconds) - 1, Y(sample.Latency.TotalMilliseconds) - 1, 3, 3, color);
+        }
+
+        if (fallbacks == 0 && run.Samples.Any(s => run.Script.InSlowdown(s.At) && s.Latency > TimeSpan.FromSeconds(2)))
+        {
+            // The plain run's gaps: a dot is drawn where an action starts, and while every server worker waits on the slow
+            // payment API, every user is still waiting for an earlier action, so none starts.
+            Text(pixels, slowFrom + 6, plotTop + 16, "GAPS: NO ACTION STARTED, EVERY USER WAITED BEHIND PAYMENT", Muted, 1);
+        }
+    }
+
+    private static void Cross(byte[] pixels, int x, int y, (byte R, byte G, byte B) color)
+    {
+        for (var d = -3; d <= 3; d++)
+        {
+            Fill(pixels, x + d, y + d, 1, 1, color);
+            Fill(pixels, x + d, y - d, 1, 1, color);
         }
     }
 
@@ -187,6 +227,18 @@ internal static class PngChart
         ['8'] = [".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."],
         ['9'] = [".###.", "#...#", "#...#", ".####", "....#", "....#", ".###."],
         ['.'] = [".....", ".....", ".....", ".....", ".....", ".##..", ".##.."],
+        ['B'] = ["####.", "#...#", "#...#", "####.", "#...#", "#...#", "####."],
+        ['D'] = ["####.", "#...#", "#...#", "#...#", "#...#", "#...#", "####."],
+        ['K'] = ["#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"],
+        ['X'] = ["#...#", "#...#", ".#.#.", "..#..", ".#.#.", "#...#", "#...#"],
+        ['Z'] = ["#####", "....#", "...#.", "..#..", ".#...", "#....", "#####"],
+        ['J'] = ["..###", "...#.", "...#.", "...#.", "...#.", "#..#.", ".##.."],
+        ['Q'] = [".###.", "#...#", "#...#", "#...#", "#.#.#", "#..#.", ".##.#"],
+        ['('] = ["...#.", "..#..", ".#...", ".#...", ".#...", "..#..", "...#."],
+        [')'] = [".#...", "..#..", "...#.", "...#.", "...#.", "..#..", ".#..."],
+        [','] = [".....", ".....", ".....", ".....", ".##..", "..#..", ".#..."],
+        [':'] = [".....", ".##..", ".##..", ".....", ".##..", ".##..", "....."],
+        ['-'] = [".....", ".....", ".....", "#####", ".....", ".....", "....."],
         [' '] = [".....", ".....", ".....", ".....", ".....", ".....", "....."],
     };
 }

@@ -70,7 +70,8 @@ var chain = await RunAsync("chain", services =>
 }, provider => provider.GetRequiredService<IHttpResilienceMonitor>().CircuitStateChanged += timeline.OnCircuit);
 
 Console.WriteLine();
-Console.WriteLine("What happened with Http.Resilience (from the chain's own events):");
+Console.WriteLine("What happened with Http.Resilience (from the chain's own events; a count says how often that event");
+Console.WriteLine("happened in that phase, shown at its first occurrence):");
 foreach (var line in timeline.Render())
 {
     Console.WriteLine(line);
@@ -118,9 +119,9 @@ async Task<RunResult> RunAsync(string name, Action<IServiceCollection> configure
         {
             Console.Write($"\r{progress}   ");
         }
-        else if (now - lastPrinted >= TimeSpan.FromSeconds(5) || run.IsCompleted)
+        else if ((now - lastPrinted >= TimeSpan.FromSeconds(5) && now < duration) || run.IsCompleted)
         {
-            Console.WriteLine(progress);
+            Console.WriteLine(progress); // the end of the run is printed once, when the last user action has finished
             lastPrinted = now;
         }
     }

@@ -32,10 +32,17 @@ internal static class Report
             return list.Count == 0 ? double.NaN : 100.0 * list.Count(s => s.Ok && !s.Fallback) / list.Count;
         }
 
+        static double Answered(IEnumerable<Sample> samples)
+        {
+            var list = samples.ToList();
+            return list.Count == 0 ? double.NaN : 100.0 * list.Count(s => s.Ok) / list.Count;
+        }
+
         var rows = new List<(string Label, string Plain, string Chain)>
         {
             ("requests (whole run)", plain.Samples.Count.ToString(CultureInfo.InvariantCulture), chain.Samples.Count.ToString(CultureInfo.InvariantCulture)),
             ("success rate (whole run)", Pct(Ok(plain.Samples)), Pct(Ok(chain.Samples))),
+            ("answered (incl. fallback)", Pct(Answered(plain.Samples)), Pct(Answered(chain.Samples))),
             ("fallbacks served (whole run)", plain.Samples.Count(s => s.Fallback).ToString(CultureInfo.InvariantCulture), chain.Samples.Count(s => s.Fallback).ToString(CultureInfo.InvariantCulture)),
         };
         foreach (var (checkout, name) in new[] { (true, "payment"), (false, "catalog") })

@@ -44,12 +44,15 @@ internal sealed class Timeline(Script script) : ILoggerProvider
         foreach (var group in _events.Where(e => e.Kind != "circuit").GroupBy(e => (Phase: Phase(e.At), e.Kind)))
         {
             var first = group.Min(e => e.At);
-            var during = $"x{group.Count()} {group.Key.Phase}";
+            var count = group.Count();
+            var during = $"{count} {(count == 1 ? "time" : "times")} {group.Key.Phase}";
             var text = group.Key.Kind switch
             {
                 "timeout" => $"TIMEOUT: payment attempts cut at 1s, workers freed ({during}).",
                 "deadline" => $"DEADLINE: checkouts ended inside their 2.5s budget, retries included ({during}).",
-                "bulkhead" => $"BULKHEAD: payment at its bulkhead limit, more rejected at once; catalog keeps its workers ({during}).",
+                "bulkhead" => group.Key.Phase == "before the slowdown"
+                    ? $"BULKHEAD: the start-up burst (every user at once) filled payment's 10 permits; the overflow was rejected at once ({during})."
+                    : $"BULKHEAD: payment at its bulkhead limit, more rejected at once; catalog keeps its workers ({during}).",
                 "fallback" => $"FALLBACK: \"order pending\" served instead of an error ({during}).",
                 _ => $"{group.Key.Kind} ({during})",
             };

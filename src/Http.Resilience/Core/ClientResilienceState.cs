@@ -17,6 +17,11 @@ internal sealed class ClientResilienceState
 
     public string Name { get; }
 
+    /// <summary>The client-wide retry budget, once first used (see <see cref="RetryBudget.GetOrCreate"/>).</summary>
+#pragma warning disable SA1401 // a field, so that RetryBudget.GetOrCreate can swap it with one compare-and-swap
+    public RetryBudget? RetryBudget;
+#pragma warning restore SA1401
+
     /// <summary>Gets or sets the client-wide circuit, once first used (it is never replaced: the registry keeps it).</summary>
     public CircuitStateController? Circuit { get; set; }
 

@@ -15,6 +15,11 @@ internal static class HttpResilienceDefaults
     public static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(200);
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
+
+    // Finagle's RetryBudget defaults: a retry per five requests over 10 s, and 10 retries a second for quiet clients.
+    public const double RetryBudgetRatio = 0.2;
+    public const int RetryBudgetMinRetriesPerSecond = 10;
+    public static readonly TimeSpan RetryBudgetWindow = TimeSpan.FromSeconds(10);
     public const long MaxRequestBufferBytes = 1024 * 1024;
 
     public const double FailureRatio = 0.5;

@@ -89,6 +89,7 @@ internal sealed class ResilienceContext
         TimeProvider = null!;
         CallerToken = default;
         Attempts = 0;
+        RetryBudgetExhausted = false;
         Circuit = null;
         CircuitPermit = default;
         InnermostTask = null;
@@ -104,6 +105,9 @@ internal sealed class ResilienceContext
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
     public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;
+
+    /// <summary>Gets or sets a value indicating whether the retry budget stopped this request's retries.</summary>
+    public bool RetryBudgetExhausted { get; set; }
 
     /// <summary>Gets or sets the number of attempts sent so far.</summary>
     public int Attempts { get; set; }
@@ -127,6 +131,17 @@ internal sealed class ResilienceContext
     public bool CircuitOpenedMeanwhile => Circuit is not null && CircuitPermit.Kind == CircuitPermitKind.Normal && Circuit.State != CircuitState.Closed;
 
     public TimeSpan Elapsed => TimeProvider.GetElapsedTime(_startTimestamp);
+
+    /// <summary>Gets the timestamp (of <see cref="TimeProvider"/>) at which the request entered the chain.</summary>
+    public long StartTimestamp => _startTimestamp;
+
+    /// <summary>
+    /// Gets the retry budget this request draws on: its authority's when circuits are per authority, else its client's.
+    /// </summary>
+    public RetryBudget GetRetryBudget(RetryBudgetOptions options)
+        => Circuit is { Authority: not null } circuit
+            ? RetryBudget.GetOrCreate(ref circuit.RetryBudget, options, TimeProvider)
+            : RetryBudget.GetOrCreate(ref Client.RetryBudget, options, TimeProvider);
 
     /// <summary>Gets the budget left: infinite when there is no deadline, otherwise never negative.</summary>
     public TimeSpan Remaining => TimeMath.Remaining(Deadline, Elapsed);

@@ -17,7 +17,10 @@ internal static class ConfigurationBinding
     private static readonly OptionsShape Root = OptionsShape.Of<HttpResilienceOptions>(new Dictionary<string, OptionsShape>(StringComparer.OrdinalIgnoreCase)
     {
         [nameof(HttpResilienceOptions.DeadlinePropagation)] = OptionsShape.Of<DeadlinePropagationOptions>(),
-        [nameof(HttpResilienceOptions.Retry)] = OptionsShape.Of<RetryOptions>(),
+        [nameof(HttpResilienceOptions.Retry)] = OptionsShape.Of<RetryOptions>(new Dictionary<string, OptionsShape>(StringComparer.OrdinalIgnoreCase)
+        {
+            [nameof(RetryOptions.Budget)] = OptionsShape.Of<RetryBudgetOptions>(),
+        }),
         [nameof(HttpResilienceOptions.CircuitBreaker)] = OptionsShape.Of<CircuitBreakerOptions>(),
         [nameof(HttpResilienceOptions.Bulkhead)] = OptionsShape.Of<BulkheadOptions>(),
         [nameof(HttpResilienceOptions.RateLimit)] = OptionsShape.Of<RateLimitOptions>(),

@@ -30,6 +30,11 @@ internal sealed class RetryHandler : ResilienceHandler
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
+        if (context.Options.Retry is { Enabled: true, Budget: { Enabled: true } budget })
+        {
+            context.GetRetryBudget(budget).Deposit(context.StartTimestamp); // every logical request earns its share of a retry
+        }
+
         if (context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))
         {
             return SendOnceAsync(request, context, cancellationToken);
@@ -148,6 +153,16 @@ internal sealed class RetryHandler : ResilienceHandler
 
             if (context.CircuitOpenedMeanwhile)
             {
+                return ReturnOrThrow(response, failure, context);
+            }
+
+            if (options.Budget is { Enabled: true } budget && !context.GetRetryBudget(budget).TryWithdraw(context.TimeProvider.GetTimestamp()))
+            {
+                // The client already retries as much as its budget allows: another retry would only add load to a
+                // dependency that is failing for many requests at once. Return what we have, as if retries had run out.
+                context.RetryBudgetExhausted = true;
+                _registry.Metrics?.RecordRetryBudgetExhausted(context.ClientName);
+                Log.RetryBudgetExhausted(_registry.Logger, context.ClientName, retry + 1);
                 return ReturnOrThrow(response, failure, context);
             }
 

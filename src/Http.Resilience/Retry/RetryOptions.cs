@@ -44,4 +44,8 @@ public sealed class RetryOptions
     /// when its length is known and at most this size; otherwise the request is sent once and not retried.
     /// </remarks>
     public long MaxRequestBufferBytes { get; set; } = HttpResilienceDefaults.MaxRequestBufferBytes;
+
+    /// <summary>Gets or sets the retry budget: at most <see cref="RetryBudgetOptions.Ratio"/> retries per request over a window.</summary>
+    /// <value>On by default: 0.2 retries per request over 10 seconds, plus 10 retries a second whatever the traffic.</value>
+    public RetryBudgetOptions Budget { get; set; } = new();
 }

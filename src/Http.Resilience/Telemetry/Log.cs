@@ -74,5 +74,9 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': the HttpResilience configuration is valid again and applies from now on.")]
     public static partial void ConfigurationAccepted(ILogger logger, string clientName);
 
+    [LoggerMessage(EventId = 15, EventName = "RetryBudgetExhausted", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': retry budget empty; attempt {Attempt} was not retried and its outcome is returned.")]
+    public static partial void RetryBudgetExhausted(ILogger logger, string clientName, int attempt);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

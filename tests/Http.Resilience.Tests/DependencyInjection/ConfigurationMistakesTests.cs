@@ -66,7 +66,7 @@ public class ConfigurationMistakesTests
     [InlineData("HttpResilience:test:Retry:MaxRetrys", "3", "'HttpResilience:test:Retry:MaxRetrys' is not an HttpResilience option; did you mean 'MaxRetries'?")]
     [InlineData("HttpResilience:test:Dedline", "00:00:05", "'HttpResilience:test:Dedline' is not an HttpResilience option; did you mean 'Deadline'?")]
     [InlineData("HttpResilience:test:CircuitBraker:FailureRatio", "0.5", "did you mean 'CircuitBreaker'?")]
-    [InlineData("HttpResilience:test:Retry:Colour", "blue", "Valid keys here: BaseDelay, Enabled, MaxDelay, MaxRequestBufferBytes, MaxRetries, MaxRetryAfter.")]
+    [InlineData("HttpResilience:test:Retry:Colour", "blue", "Valid keys here: BaseDelay, Budget, Enabled, MaxDelay, MaxRequestBufferBytes, MaxRetries, MaxRetryAfter.")]
     public void UnknownKey_NamesItsPathAndTheNearestValidName(string key, string value, string expected)
     {
         using var h = new ChainHarness(section: Config((key, value)).GetSection("HttpResilience:test"));

@@ -62,6 +62,11 @@ internal sealed class CircuitStateController : IAuthorityState
 
     public string ClientName { get; }
 
+    /// <summary>The retry budget of this circuit's authority, when circuits are per authority (see <see cref="RetryBudget.GetOrCreate"/>).</summary>
+#pragma warning disable SA1401 // a field, so that RetryBudget.GetOrCreate can swap it with one compare-and-swap
+    public RetryBudget? RetryBudget;
+#pragma warning restore SA1401
+
     public string? Authority { get; }
 
     /// <summary>Gets the state as a health check should see it: open turns half-open once the break is over.</summary>

@@ -58,6 +58,28 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             {
                 Fail("Retry.MaxRequestBufferBytes", "must be zero or more", retry.MaxRequestBufferBytes);
             }
+
+            if (retry.Budget is not { } budget)
+            {
+                Fail("Retry.Budget", "must not be null", null);
+            }
+            else
+            {
+                if (!(budget.Ratio >= 0 && budget.Ratio <= 100))
+                {
+                    Fail("Retry.Budget.Ratio", "must be between 0 and 100", budget.Ratio);
+                }
+
+                if (budget.MinRetriesPerSecond is < 0 or > 1_000_000)
+                {
+                    Fail("Retry.Budget.MinRetriesPerSecond", "must be between 0 and 1,000,000", budget.MinRetriesPerSecond);
+                }
+
+                if (budget.Window < TimeSpan.FromSeconds(1) || budget.Window > TimeSpan.FromHours(1))
+                {
+                    Fail("Retry.Budget.Window", "must be between 1 second and 1 hour", budget.Window);
+                }
+            }
         }
 
         if (options.CircuitBreaker is not { } circuit)

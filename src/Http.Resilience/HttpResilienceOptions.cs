@@ -48,6 +48,12 @@ public sealed class HttpResilienceOptions
     /// <summary>Gets or sets the deadline propagation options (off by default).</summary>
     public DeadlinePropagationOptions DeadlinePropagation { get; set; } = new();
 
+    /// <summary>Gets or sets the retry propagation options (off by default): each attempt's number in a header.</summary>
+    public RetryPropagationOptions RetryPropagation { get; set; } = new();
+
+    /// <summary>Gets or sets the server pushback options: the headers that say whether an answer may be retried.</summary>
+    public PushbackOptions Pushback { get; set; } = new();
+
     /// <summary>Gets or sets the retry options.</summary>
     public RetryOptions Retry { get; set; } = new();
 

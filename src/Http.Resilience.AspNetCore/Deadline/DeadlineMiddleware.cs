@@ -13,10 +13,38 @@ namespace Http.Resilience.AspNetCore;
 /// A spent deadline answers 504 at once, without running the endpoint (so without calling anything downstream).
 /// Otherwise <see cref="HttpContext.RequestAborted"/> is linked to the deadline, so work past it is cancelled, and a
 /// request that runs out answers 504 if nothing was written yet. A malformed header is ignored, never an error.
+/// It also sends the "don't retry" signal (<see cref="IncomingDeadlineOptions.ShouldRetryHeaderName"/>) on 5xx answers
+/// whose own outgoing calls already gave up.
 /// </remarks>
 internal sealed partial class DeadlineMiddleware(RequestDelegate next, IncomingDeadlineOptions options, TimeProvider timeProvider, ILogger<DeadlineMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
+    {
+        if (string.IsNullOrEmpty(options.ShouldRetryHeaderName))
+        {
+            await InvokeWithDeadlineAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        // Retry at one layer only: when this request's own outgoing calls already gave up and the app answers 5xx, the
+        // caller is told not to retry, so retries do not multiply from hop to hop.
+        using var giveUp = DownstreamGiveUp.Begin();
+        context.Response.OnStarting(
+            static state =>
+            {
+                var (http, marker, header) = ((HttpContext, DownstreamGiveUp.Marker, string))state;
+                if (http.Response.StatusCode >= StatusCodes.Status500InternalServerError && marker.GaveUp)
+                {
+                    http.Response.Headers[header] = "false";
+                }
+
+                return Task.CompletedTask;
+            },
+            (context, giveUp, options.ShouldRetryHeaderName));
+        await InvokeWithDeadlineAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task InvokeWithDeadlineAsync(HttpContext context)
     {
         var deadline = Resolve(context);
         if (deadline is not { } budget)

@@ -34,6 +34,13 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             // Less time left than the safety margin: the dependency would only answer 504. Send nothing.
             throw context.CreateDeadlineExceeded(new TimeoutException("Too little budget was left to send the attempt with its deadline."));
         }
+        if (context.Options.RetryPropagation is { Enabled: true } retryPropagation)
+        {
+            // The attempt's number (1 for the first), so the dependency can tell a retry from a first try.
+            request.Headers.Remove(retryPropagation.AttemptHeaderName);
+            request.Headers.TryAddWithoutValidation(retryPropagation.AttemptHeaderName, context.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
         {
             return SendNextAsync(request, context, cancellationToken);

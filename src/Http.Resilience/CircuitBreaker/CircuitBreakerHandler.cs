@@ -32,6 +32,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         var permit = circuit.TryEnter(options, static context => ProbeLease(context), context);
         if (permit.Kind == CircuitPermitKind.Rejected)
         {
+            DownstreamGiveUp.Note(); // the dependency is known broken: the layers above must not retry into it either
             // Not thrown here: the rejection reaches the caller through the returned task, which spares it one of the
             // exception dispatches that make up most of a rejection's cost.
             return ValueTask.FromException<HttpResponseMessage>(CreateOpenException(circuit, permit));

@@ -7,7 +7,8 @@ namespace Http.Resilience;
 /// <param name="Kind">What it means to the retry loop.</param>
 /// <param name="Cause">What happened: a response, or which failure.</param>
 /// <param name="StatusCode">The response's status code, or 0 when there was no response.</param>
-internal readonly record struct Outcome(OutcomeKind Kind, OutcomeCause Cause, int StatusCode)
+/// <param name="RetryRefused">Whether the response said, in a should-retry header, that it must not be retried.</param>
+internal readonly record struct Outcome(OutcomeKind Kind, OutcomeCause Cause, int StatusCode, bool RetryRefused = false)
 {
     /// <summary>Gets a value indicating whether the retry loop may send the request again.</summary>
     public bool IsRetryable => Kind is OutcomeKind.Transient or OutcomeKind.Throttled;

@@ -40,6 +40,54 @@ internal static class OutcomeClassifier
         return new Outcome(kind, OutcomeCause.Response, status);
     }
 
+    /// <summary>
+    /// Classifies a response for the retry loop, with what the server said about retrying it: a should-retry header
+    /// (<see cref="PushbackOptions.ShouldRetryHeaders"/>) saying <c>false</c> makes any response final; with an
+    /// idempotency key, a 409 (the same key still being processed) is retried, and more so when a header says <c>true</c>;
+    /// 422 (the key reused with another body) never is.
+    /// </summary>
+    public static Outcome ClassifyForRetry(HttpResponseMessage response, HttpRequestMessage request, HttpResilienceOptions options)
+    {
+        var outcome = Classify(response);
+        if (outcome.Kind == OutcomeKind.Success)
+        {
+            return outcome;
+        }
+
+        var says = ShouldRetry(response, options.Pushback.ShouldRetryHeaders);
+        if (says == false)
+        {
+            return outcome with { Kind = OutcomeKind.Permanent, RetryRefused = true };
+        }
+
+        if (response.StatusCode == HttpStatusCode.Conflict && (says == true || IdempotencyKey.HasKey(request, options.Idempotency.HeaderName)))
+        {
+            return outcome with { Kind = OutcomeKind.Transient };
+        }
+
+        return outcome;
+    }
+
+    /// <summary>What the response's should-retry headers say: <see langword="true"/>, <see langword="false"/>, or nothing.</summary>
+    private static bool? ShouldRetry(HttpResponseMessage response, string[] headers)
+    {
+        foreach (var name in headers)
+        {
+            if (response.Headers.NonValidated.TryGetValues(name, out var values))
+            {
+                foreach (var value in values)
+                {
+                    if (bool.TryParse(value.Trim(), out var says))
+                    {
+                        return says;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Classifies an exception from the layers below, for the request of <paramref name="context"/>.</summary>
     public static Outcome Classify(Exception exception, ResilienceContext context) => Classify(exception, context.CallerCancelled);
 

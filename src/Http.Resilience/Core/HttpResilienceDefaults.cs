@@ -49,6 +49,8 @@ internal static class HttpResilienceDefaults
     public const double FaultInjectionLatencyRate = 1;
 
     public const string DeadlineHeaderName = "X-Request-Deadline-Ms";
+    public const string AttemptHeaderName = "X-Attempt-Count";
+    public const string ShouldRetryHeaderName = "X-Should-Retry";
     public static readonly TimeSpan DeadlineSafetyMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The value of <see cref="HttpClient.Timeout"/> that a user did not change.</summary>

@@ -17,6 +17,8 @@ internal static class ConfigurationBinding
     private static readonly OptionsShape Root = OptionsShape.Of<HttpResilienceOptions>(new Dictionary<string, OptionsShape>(StringComparer.OrdinalIgnoreCase)
     {
         [nameof(HttpResilienceOptions.DeadlinePropagation)] = OptionsShape.Of<DeadlinePropagationOptions>(),
+        [nameof(HttpResilienceOptions.RetryPropagation)] = OptionsShape.Of<RetryPropagationOptions>(),
+        [nameof(HttpResilienceOptions.Pushback)] = OptionsShape.Of<PushbackOptions>(),
         [nameof(HttpResilienceOptions.Retry)] = OptionsShape.Of<RetryOptions>(new Dictionary<string, OptionsShape>(StringComparer.OrdinalIgnoreCase)
         {
             [nameof(RetryOptions.Budget)] = OptionsShape.Of<RetryBudgetOptions>(),

@@ -105,7 +105,7 @@ internal sealed class RetryHandler : ResilienceHandler
                 return ReturnOrThrow(response, failure, context);
             }
 
-            var outcome = response is null ? OutcomeClassifier.Classify(failure!.SourceException, context) : OutcomeClassifier.Classify(response);
+            var outcome = response is null ? OutcomeClassifier.Classify(failure!.SourceException, context) : OutcomeClassifier.ClassifyForRetry(response, request, context.Options);
             if (retry > 0)
             {
                 _registry.Metrics?.RecordRetry(context.ClientName, retry + 1, outcome.RetryResultName);
@@ -113,11 +113,17 @@ internal sealed class RetryHandler : ResilienceHandler
 
             if (!outcome.IsRetryable)
             {
+                if (outcome.RetryRefused)
+                {
+                    DownstreamGiveUp.Note(); // a layer below already gave up: the request being served must not be retried either
+                }
+
                 return response!; // only a response can be final here: a failure that is not retryable is never caught
             }
 
             if (retry >= options.MaxRetries)
             {
+                DownstreamGiveUp.Note(); // retried to exhaustion: the layers above must not retry the same failure again
                 return ReturnOrThrow(response, failure, context);
             }
 
@@ -161,6 +167,7 @@ internal sealed class RetryHandler : ResilienceHandler
                 // The client already retries as much as its budget allows: another retry would only add load to a
                 // dependency that is failing for many requests at once. Return what we have, as if retries had run out.
                 context.RetryBudgetExhausted = true;
+                DownstreamGiveUp.Note();
                 _registry.Metrics?.RecordRetryBudgetExhausted(context.ClientName);
                 Log.RetryBudgetExhausted(_registry.Logger, context.ClientName, retry + 1);
                 return ReturnOrThrow(response, failure, context);

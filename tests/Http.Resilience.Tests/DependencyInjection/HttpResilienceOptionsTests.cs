@@ -57,6 +57,8 @@ public class HttpResilienceOptionsTests
         { "Retry.Budget.Ratio", o => o.Retry.Budget.Ratio = double.NaN },
         { "Retry.Budget.MinRetriesPerSecond", o => o.Retry.Budget.MinRetriesPerSecond = -1 },
         { "Retry.Budget.Window", o => o.Retry.Budget.Window = TimeSpan.FromMilliseconds(500) },
+        { "RetryPropagation.AttemptHeaderName", o => o.RetryPropagation.AttemptHeaderName = "Host" },
+        { "Pushback.ShouldRetryHeaders", o => o.Pushback.ShouldRetryHeaders = ["Bad Header"] },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = 0 },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = 1.5 },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = double.NaN },

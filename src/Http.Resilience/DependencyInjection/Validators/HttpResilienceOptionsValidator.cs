@@ -219,6 +219,30 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
         }
 
+        if (options.RetryPropagation is not { } retryPropagation)
+        {
+            Fail(nameof(HttpResilienceOptions.RetryPropagation), "must not be null", null);
+        }
+        else if (!IsHeaderName(retryPropagation.AttemptHeaderName) || !IsFreeRequestHeader(retryPropagation.AttemptHeaderName))
+        {
+            Fail("RetryPropagation.AttemptHeaderName", "must be a valid HTTP request header name that the HTTP stack does not manage", retryPropagation.AttemptHeaderName);
+        }
+
+        if (options.Pushback is not { ShouldRetryHeaders: { } shouldRetryHeaders })
+        {
+            Fail("Pushback.ShouldRetryHeaders", "must not be null", null);
+        }
+        else
+        {
+            foreach (var header in shouldRetryHeaders)
+            {
+                if (!IsHeaderName(header))
+                {
+                    Fail("Pushback.ShouldRetryHeaders", "must hold valid HTTP header names (RFC 9110 tokens)", header);
+                }
+            }
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

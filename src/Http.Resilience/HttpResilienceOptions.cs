@@ -54,6 +54,9 @@ public sealed class HttpResilienceOptions
     /// <summary>Gets or sets the server pushback options: the headers that say whether an answer may be retried.</summary>
     public PushbackOptions Pushback { get; set; } = new();
 
+    /// <summary>Gets or sets the client-side adaptive throttling options (off by default).</summary>
+    public AdaptiveThrottlingOptions AdaptiveThrottling { get; set; } = new();
+
     /// <summary>Gets or sets the retry options.</summary>
     public RetryOptions Retry { get; set; } = new();
 

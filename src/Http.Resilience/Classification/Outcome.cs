@@ -54,6 +54,7 @@ internal readonly record struct Outcome(OutcomeKind Kind, OutcomeCause Cause, in
         OutcomeCause.CircuitOpen => Http.Resilience.FallbackReason.CircuitOpen,
         OutcomeCause.BulkheadRejected => Http.Resilience.FallbackReason.BulkheadRejected,
         OutcomeCause.RateLimited => Http.Resilience.FallbackReason.RateLimited,
+        OutcomeCause.Throttled => Http.Resilience.FallbackReason.Throttled,
         OutcomeCause.Deadline or OutcomeCause.InnerCancelled => Http.Resilience.FallbackReason.DeadlineExceeded,
         OutcomeCause.AttemptTimeout or OutcomeCause.OtherTimeout => Http.Resilience.FallbackReason.Timeout,
         OutcomeCause.NetworkError => Http.Resilience.FallbackReason.NetworkError,

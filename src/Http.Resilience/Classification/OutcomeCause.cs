@@ -27,6 +27,9 @@ internal enum OutcomeCause
     /// <summary>The outbound rate limit rejected the request.</summary>
     RateLimited,
 
+    /// <summary>Adaptive throttling rejected the request locally.</summary>
+    Throttled,
+
     /// <summary>The connection failed, was reset or broke mid-way (<see cref="HttpRequestException"/>, <see cref="IOException"/>).</summary>
     NetworkError,
 

@@ -102,6 +102,7 @@ internal static class OutcomeClassifier
         CircuitOpenException => new(OutcomeKind.Permanent, OutcomeCause.CircuitOpen, 0),
         BulkheadRejectedException => new(OutcomeKind.Permanent, OutcomeCause.BulkheadRejected, 0),
         RateLimitRejectedException => new(OutcomeKind.Permanent, OutcomeCause.RateLimited, 0),
+        AdaptiveThrottleRejectedException => new(OutcomeKind.Permanent, OutcomeCause.Throttled, 0),
         HttpResilienceException => new(OutcomeKind.Permanent, OutcomeCause.OtherTimeout, 0),
         HttpRequestException http => new(IsRetryable(http.HttpRequestError) ? OutcomeKind.Transient : OutcomeKind.Permanent, OutcomeCause.NetworkError, (int?)http.StatusCode ?? 0),
         IOException => new(OutcomeKind.Transient, OutcomeCause.NetworkError, 0),

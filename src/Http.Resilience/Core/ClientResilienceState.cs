@@ -18,8 +18,11 @@ internal sealed class ClientResilienceState
     public string Name { get; }
 
     /// <summary>The client-wide retry budget, once first used (see <see cref="RetryBudget.GetOrCreate"/>).</summary>
-#pragma warning disable SA1401 // a field, so that RetryBudget.GetOrCreate can swap it with one compare-and-swap
+#pragma warning disable SA1401 // fields, so that GetOrCreate can swap them with one compare-and-swap
     public RetryBudget? RetryBudget;
+
+    /// <summary>The client's adaptive throttle, once first used (see <see cref="AdaptiveThrottle.GetOrCreate"/>).</summary>
+    public AdaptiveThrottle? AdaptiveThrottle;
 #pragma warning restore SA1401
 
     /// <summary>Gets or sets the client-wide circuit, once first used (it is never replaced: the registry keeps it).</summary>

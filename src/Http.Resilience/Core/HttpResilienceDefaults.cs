@@ -20,6 +20,10 @@ internal static class HttpResilienceDefaults
     public const double RetryBudgetRatio = 0.2;
     public const int RetryBudgetMinRetriesPerSecond = 10;
     public static readonly TimeSpan RetryBudgetWindow = TimeSpan.FromSeconds(10);
+
+    // Google SRE's client-side throttling: K = 2 over a two-minute window.
+    public const double AdaptiveThrottlingK = 2;
+    public static readonly TimeSpan AdaptiveThrottlingWindow = TimeSpan.FromMinutes(2);
     public const long MaxRequestBufferBytes = 1024 * 1024;
 
     public const double FailureRatio = 0.5;

@@ -47,6 +47,9 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
     /// <summary>Gets or sets the source of backoff jitter: values in [0, 1). Tests pin it; production uses <see cref="Random.Shared"/>.</summary>
     public Func<double> Jitter { get; set; } = static () => Random.Shared.NextDouble();
 
+    /// <summary>Gets or sets the source of adaptive throttling's draws: values in [0, 1).</summary>
+    public Func<double> ThrottleRandom { get; set; } = static () => Random.Shared.NextDouble();
+
     /// <summary>
     /// Gets the client's options: the current ones, or, when a reload made them invalid, the last valid ones. Only a client
     /// that never had valid options fails (so start-up fails hard, and a bad reload breaks nothing).

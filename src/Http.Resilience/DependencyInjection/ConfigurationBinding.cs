@@ -19,6 +19,7 @@ internal static class ConfigurationBinding
         [nameof(HttpResilienceOptions.DeadlinePropagation)] = OptionsShape.Of<DeadlinePropagationOptions>(),
         [nameof(HttpResilienceOptions.RetryPropagation)] = OptionsShape.Of<RetryPropagationOptions>(),
         [nameof(HttpResilienceOptions.Pushback)] = OptionsShape.Of<PushbackOptions>(),
+        [nameof(HttpResilienceOptions.AdaptiveThrottling)] = OptionsShape.Of<AdaptiveThrottlingOptions>(),
         [nameof(HttpResilienceOptions.Retry)] = OptionsShape.Of<RetryOptions>(new Dictionary<string, OptionsShape>(StringComparer.OrdinalIgnoreCase)
         {
             [nameof(RetryOptions.Budget)] = OptionsShape.Of<RetryBudgetOptions>(),

@@ -134,6 +134,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
         builder.AddHttpMessageHandler(static sp => new FallbackHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static () => new IdempotencyKeyHandler());
         builder.AddHttpMessageHandler(static sp => new RateLimitHandler(sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new AdaptiveThrottlingHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new BulkheadHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new CircuitBreakerHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new RetryHandler(sp.GetRequiredService<ResilienceRegistry>()));

@@ -23,4 +23,7 @@ public enum FallbackReason
 
     /// <summary>The last response was a 5xx.</summary>
     ServerError,
+
+    /// <summary>Adaptive throttling rejected the request locally.</summary>
+    Throttled,
 }

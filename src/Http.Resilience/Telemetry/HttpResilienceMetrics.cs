@@ -19,6 +19,7 @@ internal sealed class HttpResilienceMetrics
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _faultsInjected;
     private readonly Counter<long> _retryBudgetExhausted;
+    private readonly Counter<long> _throttleRejections;
 
     public HttpResilienceMetrics(IMeterFactory meterFactory, ResilienceRegistry registry)
     {
@@ -36,6 +37,7 @@ internal sealed class HttpResilienceMetrics
         _deadlineExceeded = meter.CreateCounter<long>("http.resilience.deadline.exceeded", "{request}", "Logical requests whose budget was spent before a usable response.");
         _fallbacks = meter.CreateCounter<long>("http.resilience.fallbacks", "{response}", "Fallback responses served, by kind.");
         _faultsInjected = meter.CreateCounter<long>("http.resilience.faults.injected", "{fault}", "Faults injected on purpose, by kind.");
+        _throttleRejections = meter.CreateCounter<long>("http.resilience.throttle.rejections", "{request}", "Requests rejected locally by adaptive throttling.");
         _retryBudgetExhausted = meter.CreateCounter<long>("http.resilience.retry_budget.exhausted", "{retry}", "Retries not sent because the retry budget was empty.");
         meter.CreateObservableGauge("http.resilience.circuit.state", () => ObserveCircuits(registry), "{state}", "Circuit state: 0 closed, 1 open, 2 half-open.");
         meter.CreateObservableUpDownCounter("http.resilience.bulkhead.active", () => ObserveBulkheads(registry), "{request}", "Requests holding a bulkhead permit.");
@@ -78,6 +80,8 @@ internal sealed class HttpResilienceMetrics
     public void RecordBulkheadRejection(string client, string? authority) => _bulkheadRejections.Add(1, ClientTags(client, authority));
 
     public void RecordRateLimitRejection(string client) => _rateLimitRejections.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
+    public void RecordThrottleRejection(string client) => _throttleRejections.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
 
     public void RecordRetryBudgetExhausted(string client) => _retryBudgetExhausted.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
 

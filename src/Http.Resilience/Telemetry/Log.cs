@@ -78,5 +78,9 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': retry budget empty; attempt {Attempt} was not retried and its outcome is returned.")]
     public static partial void RetryBudgetExhausted(ILogger logger, string clientName, int attempt);
 
+    [LoggerMessage(EventId = 16, EventName = "AdaptiveThrottleRejected", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': adaptive throttling rejected a request locally (probability {Probability:0.00}).")]
+    public static partial void AdaptiveThrottleRejected(ILogger logger, string clientName, double probability);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

@@ -59,6 +59,8 @@ public class HttpResilienceOptionsTests
         { "Retry.Budget.Window", o => o.Retry.Budget.Window = TimeSpan.FromMilliseconds(500) },
         { "RetryPropagation.AttemptHeaderName", o => o.RetryPropagation.AttemptHeaderName = "Host" },
         { "Pushback.ShouldRetryHeaders", o => o.Pushback.ShouldRetryHeaders = ["Bad Header"] },
+        { "AdaptiveThrottling.K", o => o.AdaptiveThrottling.K = 0.5 },
+        { "AdaptiveThrottling.Window", o => o.AdaptiveThrottling.Window = TimeSpan.Zero },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = 0 },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = 1.5 },
         { "CircuitBreaker.FailureRatio", o => o.CircuitBreaker.FailureRatio = double.NaN },
@@ -268,7 +270,7 @@ public class HttpResilienceOptionsTests
         }
 
         Assert.Equal(
-            [typeof(DeadlineHandler), typeof(FallbackHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler), typeof(FaultInjectionHandler)],
+            [typeof(DeadlineHandler), typeof(FallbackHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(AdaptiveThrottlingHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler), typeof(FaultInjectionHandler)],
             ours);
         Assert.IsType<StubHandler>(handler);
     }

@@ -243,6 +243,23 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
         }
 
+        if (options.AdaptiveThrottling is not { } throttling)
+        {
+            Fail(nameof(HttpResilienceOptions.AdaptiveThrottling), "must not be null", null);
+        }
+        else
+        {
+            if (!(throttling.K >= 1 && throttling.K <= 100))
+            {
+                Fail("AdaptiveThrottling.K", "must be between 1 and 100", throttling.K);
+            }
+
+            if (throttling.Window < TimeSpan.FromSeconds(1) || throttling.Window > TimeSpan.FromHours(1))
+            {
+                Fail("AdaptiveThrottling.Window", "must be between 1 second and 1 hour", throttling.Window);
+            }
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

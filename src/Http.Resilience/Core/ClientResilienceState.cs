@@ -9,6 +9,7 @@ internal sealed class ClientResilienceState
     private int _configurationWatched;
     private HttpResilienceOptions? _lastValidOptions;
     private ConfigurationRejection? _rejection;
+    private long _gateUntil = long.MinValue;
 
     public ClientResilienceState(string name)
     {
@@ -46,6 +47,25 @@ internal sealed class ClientResilienceState
         get => TimeSpan.FromTicks(Volatile.Read(ref _httpClientTimeoutTicks));
         set => Volatile.Write(ref _httpClientTimeoutTicks, value.Ticks);
     }
+
+    /// <summary>Closes the pushback gate until <paramref name="until"/> (a timestamp), unless it is already closed for longer.</summary>
+    public void CloseGate(long until)
+    {
+        var current = Volatile.Read(ref _gateUntil);
+        while (until > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _gateUntil, until, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Gets the timestamp until which the pushback gate is closed (in the past when it is open).</summary>
+    public long GateUntil => Volatile.Read(ref _gateUntil);
 
     /// <summary>Returns <see langword="true"/> once: the connection-pool warning is logged once per client, not per handler rotation.</summary>
     public bool TryClaimPoolWarning() => Interlocked.Exchange(ref _poolWarningLogged, 1) == 0;

@@ -1,9 +1,14 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
 namespace Http.Resilience;
 
 /// <summary>The optional outbound rate limit, outside the bulkhead: waits for a token within the budget, or rejects.</summary>
+/// <remarks>
+/// It also keeps the pushback gate (<see cref="PushbackOptions.Gate"/>): a 429 or 503 that names a wait closes it for the
+/// whole client, and while it is closed requests are rejected at once, as a limiter that has no token would.
+/// </remarks>
 internal sealed class RateLimitHandler : ResilienceHandler
 {
     private readonly ResilienceRegistry _registry;
@@ -14,6 +19,37 @@ internal sealed class RateLimitHandler : ResilienceHandler
     }
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        if (context.Options.Pushback.Gate)
+        {
+            var gateUntil = context.Client.GateUntil;
+            if (gateUntil > context.StartTimestamp)
+            {
+                var left = context.TimeProvider.GetElapsedTime(context.StartTimestamp, gateUntil);
+                return ValueTask.FromException<HttpResponseMessage>(Reject(context, left, $"the server asked this client to wait {left.TotalMilliseconds:F0} ms more"));
+            }
+
+            return SendThroughGateAsync(request, context, cancellationToken);
+        }
+
+        return SendLimitedAsync(request, context, cancellationToken);
+    }
+
+    /// <summary>Sends, then closes the gate when the answer is a 429 or 503 that names a wait.</summary>
+    private async ValueTask<HttpResponseMessage> SendThroughGateAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        var response = await SendLimitedAsync(request, context, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable &&
+            RetryAfterParser.TryGetDelay(response, context.TimeProvider.GetUtcNow(), out var wait))
+        {
+            wait = TimeMath.Min(wait, context.Options.Retry.MaxRetryAfter);
+            context.Client.CloseGate(context.TimeProvider.GetTimestamp() + (long)(wait.TotalSeconds * context.TimeProvider.TimestampFrequency));
+        }
+
+        return response;
+    }
+
+    private ValueTask<HttpResponseMessage> SendLimitedAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
         if (context.Options.RateLimit is not { Enabled: true } options)
         {

@@ -14,4 +14,16 @@ public sealed class PushbackOptions
     /// The default value is <c>X-Should-Retry</c> (what <c>Http.Resilience.AspNetCore</c> sends) and <c>Stripe-Should-Retry</c>.
     /// </value>
     public string[] ShouldRetryHeaders { get; set; } = [HttpResilienceDefaults.ShouldRetryHeaderName, "Stripe-Should-Retry"];
+
+    /// <summary>Gets or sets a value indicating whether a server-named wait holds back the whole client.</summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    /// <remarks>
+    /// When on, a 429 or 503 that names a wait (<c>Retry-After</c> or the rate-limit headers) closes a gate for the whole
+    /// client until that instant, at most <see cref="RetryOptions.MaxRetryAfter"/> away: meanwhile new requests fail at once
+    /// with <see cref="RateLimitRejectedException"/> (its <see cref="RateLimitRejectedException.RetryAfter"/> says when the
+    /// gate opens) or get the fallback, instead of each sending one more request to learn the same thing. Requests that
+    /// were already waiting out the server's wait in their retry loop add a random delay of up to a fifth of it (at most a
+    /// second), so they do not all fire the moment the gate opens.
+    /// </remarks>
+    public bool Gate { get; set; }
 }

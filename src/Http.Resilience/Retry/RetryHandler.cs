@@ -138,7 +138,9 @@ internal sealed class RetryHandler : ResilienceHandler
                     return response;
                 }
 
-                delay = retryAfter;
+                delay = context.Options.Pushback.Gate
+                    ? retryAfter + TimeSpan.FromTicks((long)(Math.Min(retryAfter.Ticks / 5, TimeSpan.TicksPerSecond) * _registry.Jitter())) // not all at once when the gate opens
+                    : retryAfter;
             }
             else
             {

@@ -27,12 +27,11 @@ namespace Http.Resilience;
 /// reload was counting is never left carried.
 /// </para>
 /// </remarks>
-internal sealed class BulkheadState : IAuthorityState
+internal sealed class BulkheadState : AuthorityState
 {
     private readonly Lock _lock = new();
     private Generation _current;
     private long _rejected;
-    private bool _used; // for AuthorityMap: a plain flag, races only delay an eviction by one sweep
     private int _retired;
 
     public BulkheadState(string clientName, string? authority, BulkheadOptions options)
@@ -106,27 +105,12 @@ internal sealed class BulkheadState : IAuthorityState
 
     public void RecordRejection() => Interlocked.Increment(ref _rejected);
 
-    public void MarkUsed()
-    {
-        if (!_used)
-        {
-            _used = true;
-        }
-    }
-
-    public bool ClearUsed()
-    {
-        var used = _used;
-        _used = false;
-        return used;
-    }
-
     /// <summary>Retires the bulkhead when no request is in flight or queued.</summary>
     /// <remarks>
     /// Marked retired first (a full fence), then checked: a request that takes a permit from now on sees the mark and gives
     /// it back; one that took it before is seen in flight here, and the bulkhead stays.
     /// </remarks>
-    public bool TryRetire()
+    public override bool TryRetire()
     {
         Interlocked.Exchange(ref _retired, 1);
         var current = Current;

@@ -19,7 +19,7 @@ namespace Http.Resilience;
 /// </para>
 /// </remarks>
 internal sealed class AuthorityMap<T>
-    where T : class, IAuthorityState
+    where T : AuthorityState
 {
     private readonly ConcurrentDictionary<string, T> _entries = new(StringComparer.Ordinal);
     private readonly Lock _sweepLock = new();

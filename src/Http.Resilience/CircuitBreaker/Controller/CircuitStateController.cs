@@ -30,7 +30,7 @@ namespace Http.Resilience;
 /// them apart), so a slow request from before an outage never pollutes the window of the recovered circuit.
 /// </para>
 /// </remarks>
-internal sealed class CircuitStateController : IAuthorityState
+internal sealed class CircuitStateController : AuthorityState
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -46,7 +46,6 @@ internal sealed class CircuitStateController : IAuthorityState
     private bool _probeInFlight;
     private int _probesOut; // probes sent and not yet completed, abandoned ones included
     private long _generation;
-    private bool _used; // for AuthorityMap: a plain flag, races only delay an eviction by one sweep
 
     /// <summary>The most probes out at once: a hung probe and the one that took over from it.</summary>
     public const int MaxProbesOut = 2;
@@ -202,23 +201,8 @@ internal sealed class CircuitStateController : IAuthorityState
         Raise(change);
     }
 
-    public void MarkUsed()
-    {
-        if (!_used)
-        {
-            _used = true;
-        }
-    }
-
-    public bool ClearUsed()
-    {
-        var used = _used;
-        _used = false;
-        return used;
-    }
-
     /// <summary>A closed circuit may be forgotten; an open or half-open one knows the dependency is broken and must stay.</summary>
-    public bool TryRetire() => _closed;
+    public override bool TryRetire() => _closed;
 
     /// <summary>Gets the window's current totals (for snapshots and tests).</summary>
     public HealthInfo GetHealth()

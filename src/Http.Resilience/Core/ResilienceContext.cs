@@ -89,7 +89,6 @@ internal sealed class ResilienceContext
         TimeProvider = null!;
         CallerToken = default;
         Attempts = 0;
-        RetryBudgetExhausted = false;
         Circuit = null;
         CircuitPermit = default;
         InnermostTask = null;
@@ -105,9 +104,6 @@ internal sealed class ResilienceContext
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
     public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;
-
-    /// <summary>Gets or sets a value indicating whether the retry budget stopped this request's retries.</summary>
-    public bool RetryBudgetExhausted { get; set; }
 
     /// <summary>Gets or sets the number of attempts sent so far.</summary>
     public int Attempts { get; set; }

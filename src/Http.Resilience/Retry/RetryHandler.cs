@@ -168,7 +168,6 @@ internal sealed class RetryHandler : ResilienceHandler
             {
                 // The client already retries as much as its budget allows: another retry would only add load to a
                 // dependency that is failing for many requests at once. Return what we have, as if retries had run out.
-                context.RetryBudgetExhausted = true;
                 DownstreamGiveUp.Note();
                 _registry.Metrics?.RecordRetryBudgetExhausted(context.ClientName);
                 Log.RetryBudgetExhausted(_registry.Logger, context.ClientName, retry + 1);

@@ -42,6 +42,62 @@ internal static class PngChart
         File.WriteAllBytes(path, Encode(pixels));
     }
 
+    /// <summary>The storm: requests per second the API received, one line per run, the outage shaded.</summary>
+    public static void WriteStorm(string path, IReadOnlyList<(string Name, int[] PerSecond)> runs, double outageFrom, double outageUntil)
+    {
+        (byte R, byte G, byte B)[] colors = [Payment, Fallback, Catalog];
+        var pixels = new byte[Width * Height * 3];
+        Fill(pixels, 0, 0, Width, Height, (255, 255, 255));
+        Text(pixels, Left, 12, "REQUESTS PER SECOND THE API RECEIVED", Ink, 2);
+        var plotTop = Top + 30;
+        var bottom = Height - 60;
+        var plotWidth = Width - Left - Right;
+        var seconds = Math.Max(1, runs.Max(r => r.PerSecond.Length));
+        var max = Math.Max(100, (int)Math.Ceiling(runs.Max(r => r.PerSecond.DefaultIfEmpty(0).Max()) / 100.0) * 100);
+        int X(double s) => Left + (int)(s / seconds * plotWidth);
+        int Y(double v) => bottom - (int)(v / max * (bottom - plotTop));
+
+        Fill(pixels, X(outageFrom), plotTop, X(outageUntil) - X(outageFrom), bottom - plotTop, Shade);
+        Text(pixels, X(outageFrom) + 6, plotTop + 4, "API DOWN", Payment, 1);
+        for (var v = 0; v <= max; v += max / 5)
+        {
+            Fill(pixels, Left, Y(v), plotWidth, 1, Grid);
+            Text(pixels, 8, Y(v) - 3, $"{v}", Ink, 1);
+        }
+
+        for (var s = 0; s <= seconds; s += 10)
+        {
+            Fill(pixels, X(s), bottom, 1, 5, Ink);
+            Text(pixels, X(s) - 4, bottom + 8, $"{s}", Ink, 1);
+        }
+
+        Text(pixels, Left + (plotWidth / 2) - 60, bottom + 22, "SECONDS SINCE START", Muted, 1);
+        Text(pixels, 8, plotTop - 14, "REQUESTS/S", Muted, 1);
+        Fill(pixels, Left, bottom, plotWidth, 1, Ink);
+        Fill(pixels, Left, plotTop, 1, bottom - plotTop, Ink);
+        for (var r = 0; r < runs.Count; r++)
+        {
+            var (name, perSecond) = runs[r];
+            Text(pixels, Left + 10 + (r * 280), Top + 6, name.ToUpperInvariant(), colors[r % colors.Length], 2);
+            for (var s = 1; s < perSecond.Length; s++)
+            {
+                Line(pixels, X(s - 1 + 0.5), Y(perSecond[s - 1]), X(s + 0.5), Y(perSecond[s]), colors[r % colors.Length]);
+            }
+        }
+
+        File.WriteAllBytes(path, Encode(pixels));
+    }
+
+    private static void Line(byte[] pixels, int x0, int y0, int x1, int y1, (byte R, byte G, byte B) color)
+    {
+        var steps = Math.Max(Math.Abs(x1 - x0), Math.Abs(y1 - y0));
+        for (var i = 0; i <= steps; i++)
+        {
+            var t = steps == 0 ? 0 : (double)i / steps;
+            Fill(pixels, (int)(x0 + ((x1 - x0) * t)) - 1, (int)(y0 + ((y1 - y0) * t)) - 1, 2, 2, color);
+        }
+    }
+
     private static void Panel(byte[] pixels, int top, string title, RunResult run)
     {
         var plotWidth = Width - Left - Right;
@@ -239,6 +295,7 @@ internal static class PngChart
         [','] = [".....", ".....", ".....", ".....", ".##..", "..#..", ".#..."],
         [':'] = [".....", ".##..", ".##..", ".....", ".##..", ".##..", "....."],
         ['-'] = [".....", ".....", ".....", "#####", ".....", ".....", "....."],
+        ['/'] = ["....#", "...#.", "...#.", "..#..", ".#...", ".#...", "#...."],
         [' '] = [".....", ".....", ".....", ".....", ".....", ".....", "....."],
     };
 }

@@ -7,13 +7,24 @@ using OutageDemo;
 
 // The "Tuesday, 2:47 PM" outage of the article "Failure Is Not an Option", replayed on 127.0.0.1 twice: with plain HttpClients, then with Http.Resilience.
 // dotnet run --project samples/OutageDemo [-- --duration 20] [--seed 1] [--no-chart]
+// dotnet run --project samples/OutageDemo -- --scenario storm [--outage 30]: the retry storm, three ways
 var duration = TimeSpan.FromSeconds(20);
 var seed = 1;
 var chart = true;
+string? scenario = null;
+var outage = TimeSpan.FromSeconds(30);
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
+        case "--scenario" when i + 1 < args.Length && args[i + 1] is "storm" or "outage":
+            scenario = args[i + 1];
+            i++;
+            break;
+        case "--outage" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var o) && o is >= 1 and <= 120:
+            outage = TimeSpan.FromSeconds(o);
+            i++;
+            break;
         case "--duration" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s is >= 8 and <= 120:
             duration = TimeSpan.FromSeconds(s);
             i++;
@@ -26,9 +37,14 @@ for (var i = 0; i < args.Length; i++)
             chart = false;
             break;
         default:
-            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: OutageDemo [--duration 8..120 seconds per run] [--seed N] [--no-chart]");
+            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: OutageDemo [--duration 8..120 seconds per run] [--seed N] [--no-chart] [--scenario outage|storm] [--outage 1..120 seconds, storm only]");
             return 2;
     }
+}
+
+if (scenario == "storm")
+{
+    return await Storm.RunAsync(outage, chart);
 }
 
 const int Users = 40;

@@ -33,7 +33,7 @@ public sealed class FaultInjectionOptions
     /// <value>The default value is 1 (all). Must be between 0 and 1.</value>
     public double LatencyRate { get; set; } = HttpResilienceDefaults.FaultInjectionLatencyRate;
 
-    /// <summary>Gets or sets the seed of the random source, for repeatable runs.</summary>
+    /// <summary>Gets or sets a fixed seed for the random source, for repeatable runs.</summary>
     /// <value>The default value is <see langword="null"/>: a different sequence each run.</value>
     public int? Seed { get; set; }
 }

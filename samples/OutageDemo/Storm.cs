@@ -27,16 +27,15 @@ internal static class Storm
     private const double CapacityPerSecond = 400;
     private static readonly TimeSpan GiveUp = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Healthy = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(TimeSpan outage, bool chart)
+    public static async Task<int> RunAsync(TimeSpan outage, TimeSpan maxDrain, bool chart)
     {
         Console.WriteLine($"Retry storm: an API of {CapacityPerSecond:0} requests/s capacity is down for {outage.TotalSeconds:0} s with {Backlog} messages queued, " +
-                          $"{ArrivalsPerSecond} new ones a second; each run ends when the backlog is drained, or {MaxDrain.TotalSeconds:0} s after the API is back.");
+                          $"{ArrivalsPerSecond} new ones a second; each run ends when the backlog is drained, or {maxDrain.TotalSeconds:0} s after the API is back.");
         var results = new List<StormResult>();
         foreach (var mode in new[] { "lockstep retries", "jittered retries", "Http.Resilience" })
         {
-            results.Add(await RunOnceAsync(mode, outage));
+            results.Add(await RunOnceAsync(mode, outage, maxDrain));
         }
 
         Console.WriteLine();
@@ -44,7 +43,7 @@ internal static class Storm
         void Row(string label, Func<StormResult, string> value) => Console.WriteLine($"  {label,-44} {value(results[0]),18} {value(results[1]),18} {value(results[2]),18}");
         Row("API requests/s during the outage", r => r.DuringOutagePerSecond.ToString("0", CultureInfo.InvariantCulture));
         Row("API requests/s after it is back, until drained", r => r.AfterPerSecond.ToString("0", CultureInfo.InvariantCulture));
-        Row("backlog drained after the API is back", r => r.Drain is { } d ? $"{d.TotalSeconds:0.0} s" : $"not in {MaxDrain.TotalSeconds:0} s");
+        Row("backlog drained after the API is back", r => r.Drain is { } d ? $"{d.TotalSeconds:0.0} s" : $"not in {maxDrain.TotalSeconds:0} s");
         Row("API requests per delivered message", r => r.RequestsPerDelivered.ToString("0.00", CultureInfo.InvariantCulture));
         Row("requests the API worked on, then gave up", r => r.Wasted.ToString(CultureInfo.InvariantCulture));
         Row("messages delivered", r => r.Delivered.ToString(CultureInfo.InvariantCulture));
@@ -58,7 +57,7 @@ internal static class Storm
         return 0;
     }
 
-    private static async Task<StormResult> RunOnceAsync(string mode, TimeSpan outage)
+    private static async Task<StormResult> RunOnceAsync(string mode, TimeSpan outage, TimeSpan maxDrain)
     {
         var api = new StormApi(outage);
         await using var app = await api.StartAsync();
@@ -85,7 +84,7 @@ internal static class Storm
 
         void Start(int id) => pending[id] = Task.Run(async () =>
         {
-            for (var attempt = 0; clock.Elapsed < recovered + MaxDrain; attempt++)
+            for (var attempt = 0; clock.Elapsed < recovered + maxDrain; attempt++)
             {
                 try
                 {
@@ -114,7 +113,7 @@ internal static class Storm
             pending.TryRemove(id, out _);
         });
 
-        while (clock.Elapsed < recovered + MaxDrain)
+        while (clock.Elapsed < recovered + maxDrain)
         {
             var now = clock.Elapsed;
             if (now >= Healthy && next == 0)
@@ -145,7 +144,7 @@ internal static class Storm
         return new StormResult(
             mode,
             api.ReceivedBetween(Healthy, recovered) / outage.TotalSeconds,
-            api.ReceivedBetween(recovered, recovered + (drained ?? MaxDrain)) / (drained ?? MaxDrain).TotalSeconds,
+            api.ReceivedBetween(recovered, recovered + (drained ?? maxDrain)) / (drained ?? maxDrain).TotalSeconds,
             drained,
             delivered == 0 ? double.NaN : api.Received / (double)delivered,
             api.Wasted,

@@ -50,7 +50,7 @@ internal sealed class FallbackHandler : ResilienceHandler
             return response; // never a fallback for the caller's own cancellation: the outermost layer turns this into it
         }
 
-        if ((int)response.StatusCode >= 500 && OutcomeClassifier.Classify(response).FallbackReason is { } serverError)
+        if (OutcomeClassifier.Classify(response).FallbackReason is { } serverError)
         {
             var fallback = Serve(request, context, options, new FallbackArguments(serverError, null, (int)response.StatusCode));
             if (fallback is not null)

@@ -1,7 +1,7 @@
 namespace Http.Resilience;
 
 /// <summary>The request and accept counts of one client, and the rejection probability they give.</summary>
-internal sealed class AdaptiveThrottle
+internal sealed class AdaptiveThrottle : IReloadableState<AdaptiveThrottle, AdaptiveThrottlingOptions>
 {
     private readonly WindowedSum _requests;
     private readonly WindowedSum _accepts;
@@ -18,19 +18,9 @@ internal sealed class AdaptiveThrottle
 
     public TimeSpan Window { get; }
 
-    /// <summary>Gets the throttle of <paramref name="slot"/>, made anew when the options changed (a reload).</summary>
-    public static AdaptiveThrottle GetOrCreate(ref AdaptiveThrottle? slot, AdaptiveThrottlingOptions options, TimeProvider timeProvider)
-    {
-        var throttle = Volatile.Read(ref slot);
-        if (throttle is not null && throttle.K == options.K && throttle.Window == options.Window)
-        {
-            return throttle;
-        }
+    public static AdaptiveThrottle Create(AdaptiveThrottlingOptions options, long timestampFrequency) => new(options, timestampFrequency);
 
-        var fresh = new AdaptiveThrottle(options, timeProvider.TimestampFrequency);
-        Interlocked.CompareExchange(ref slot, fresh, throttle);
-        return Volatile.Read(ref slot)!;
-    }
+    public bool Matches(AdaptiveThrottlingOptions options) => options.K == K && options.Window == Window;
 
     /// <summary>SRE's client request rejection probability: <c>max(0, (requests - K * accepts) / (requests + 1))</c>.</summary>
     public double RejectionProbability(long timestamp)

@@ -25,7 +25,7 @@ internal sealed class AdaptiveThrottlingHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
-        var throttle = AdaptiveThrottle.GetOrCreate(ref context.Client.AdaptiveThrottle, options, context.TimeProvider);
+        var throttle = ReloadableState.GetOrCreate(ref context.Client.AdaptiveThrottle, options, context.TimeProvider);
         var now = context.StartTimestamp;
         var probability = throttle.RejectionProbability(now);
         throttle.RecordRequest(now); // rejected requests count too: that is what lets the rate fall to K times the accepts

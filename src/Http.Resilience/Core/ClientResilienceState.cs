@@ -18,11 +18,11 @@ internal sealed class ClientResilienceState
 
     public string Name { get; }
 
-    /// <summary>The client-wide retry budget, once first used (see <see cref="RetryBudget.GetOrCreate"/>).</summary>
-#pragma warning disable SA1401 // fields, so that GetOrCreate can swap them with one compare-and-swap
+    /// <summary>The client-wide retry budget, once first used (see <see cref="ReloadableState.GetOrCreate"/>).</summary>
+#pragma warning disable SA1401 // fields, so that ReloadableState.GetOrCreate can swap them with one compare-and-swap
     public RetryBudget? RetryBudget;
 
-    /// <summary>The client's adaptive throttle, once first used (see <see cref="AdaptiveThrottle.GetOrCreate"/>).</summary>
+    /// <summary>The client's adaptive throttle, once first used (see <see cref="ReloadableState.GetOrCreate"/>).</summary>
     public AdaptiveThrottle? AdaptiveThrottle;
 #pragma warning restore SA1401
 

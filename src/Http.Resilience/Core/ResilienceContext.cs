@@ -136,8 +136,8 @@ internal sealed class ResilienceContext
     /// </summary>
     public RetryBudget GetRetryBudget(RetryBudgetOptions options)
         => Circuit is { Authority: not null } circuit
-            ? RetryBudget.GetOrCreate(ref circuit.RetryBudget, options, TimeProvider)
-            : RetryBudget.GetOrCreate(ref Client.RetryBudget, options, TimeProvider);
+            ? ReloadableState.GetOrCreate(ref circuit.RetryBudget, options, TimeProvider)
+            : ReloadableState.GetOrCreate(ref Client.RetryBudget, options, TimeProvider);
 
     /// <summary>Gets the budget left: infinite when there is no deadline, otherwise never negative.</summary>
     public TimeSpan Remaining => TimeMath.Remaining(Deadline, Elapsed);

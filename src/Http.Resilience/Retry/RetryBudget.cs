@@ -8,7 +8,7 @@ namespace Http.Resilience;
 /// time the request entered the chain). Concurrent updates can make the balance a retry or two off at the edge of a
 /// bucket: the budget bounds load, it does not ration it to the unit.
 /// </remarks>
-internal sealed class RetryBudget
+internal sealed class RetryBudget : IReloadableState<RetryBudget, RetryBudgetOptions>
 {
     private const long Scale = 1000;
 
@@ -25,19 +25,7 @@ internal sealed class RetryBudget
         _reserve = (long)(options.MinRetriesPerSecond * options.Window.TotalSeconds * Scale);
     }
 
-    /// <summary>Gets the budget of <paramref name="slot"/>, made anew when the options changed (a reload).</summary>
-    public static RetryBudget GetOrCreate(ref RetryBudget? slot, RetryBudgetOptions options, TimeProvider timeProvider)
-    {
-        var budget = Volatile.Read(ref slot);
-        if (budget is not null && budget.Matches(options))
-        {
-            return budget;
-        }
-
-        var fresh = new RetryBudget(options, timeProvider.TimestampFrequency);
-        Interlocked.CompareExchange(ref slot, fresh, budget);
-        return Volatile.Read(ref slot)!;
-    }
+    public static RetryBudget Create(RetryBudgetOptions options, long timestampFrequency) => new(options, timestampFrequency);
 
     public bool Matches(RetryBudgetOptions options)
         => options.Ratio == _shape.Ratio && options.MinRetriesPerSecond == _shape.MinRetriesPerSecond && options.Window == _shape.Window;

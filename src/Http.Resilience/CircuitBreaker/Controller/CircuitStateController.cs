@@ -61,8 +61,8 @@ internal sealed class CircuitStateController : AuthorityState
 
     public string ClientName { get; }
 
-    /// <summary>The retry budget of this circuit's authority, when circuits are per authority (see <see cref="RetryBudget.GetOrCreate"/>).</summary>
-#pragma warning disable SA1401 // a field, so that RetryBudget.GetOrCreate can swap it with one compare-and-swap
+    /// <summary>The retry budget of this circuit's authority, when circuits are per authority (see <see cref="ReloadableState.GetOrCreate"/>).</summary>
+#pragma warning disable SA1401 // a field, so that ReloadableState.GetOrCreate can swap it with one compare-and-swap
     public RetryBudget? RetryBudget;
 #pragma warning restore SA1401
 

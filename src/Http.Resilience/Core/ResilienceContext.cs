@@ -22,6 +22,8 @@ internal sealed class ResilienceContext
     private static ResilienceContext? t_spare;
 
     private long _startTimestamp;
+    private HttpResponseMessage? _waitRead; // the response whose named wait _serverWait holds
+    private TimeSpan? _serverWait;
 
     private ResilienceContext()
     {
@@ -92,6 +94,8 @@ internal sealed class ResilienceContext
         Circuit = null;
         CircuitPermit = default;
         InnermostTask = null;
+        _waitRead = null;
+        _serverWait = null;
         t_spare = this;
     }
 
@@ -159,6 +163,26 @@ internal sealed class ResilienceContext
     {
         var remaining = Remaining;
         return TimeMath.IsInfinite(remaining) || remaining - delay >= TimeMath.Min(MinimumRetryBudget, Options.AttemptTimeout);
+    }
+
+    /// <summary>
+    /// Gets the wait <paramref name="response"/> names, when it is a 429 or 503 with <c>Retry-After</c> or the rate-limit
+    /// headers (see <see cref="RetryAfterParser"/>). The headers are read once per response and the result shared: the
+    /// retry loop, the pushback gate and the circuit all ask about the same response, and all see the same wait.
+    /// </summary>
+    public bool TryGetServerWait(HttpResponseMessage response, out TimeSpan wait)
+    {
+        if (!ReferenceEquals(response, _waitRead))
+        {
+            _serverWait = response.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable &&
+                          RetryAfterParser.TryGetDelay(response, TimeProvider.GetUtcNow(), out var named)
+                ? named
+                : null;
+            _waitRead = response;
+        }
+
+        wait = _serverWait.GetValueOrDefault();
+        return _serverWait.HasValue;
     }
 
     public static ResilienceContext? Get(HttpRequestMessage request)

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
@@ -39,8 +38,7 @@ internal sealed class RateLimitHandler : ResilienceHandler
     private async ValueTask<HttpResponseMessage> SendThroughGateAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
         var response = await SendLimitedAsync(request, context, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable &&
-            RetryAfterParser.TryGetDelay(response, context.TimeProvider.GetUtcNow(), out var wait))
+        if (context.TryGetServerWait(response, out var wait))
         {
             wait = TimeMath.Min(wait, context.Options.Retry.MaxRetryAfter);
             context.Client.CloseGate(context.TimeProvider.GetTimestamp() + (long)(wait.TotalSeconds * context.TimeProvider.TimestampFrequency));

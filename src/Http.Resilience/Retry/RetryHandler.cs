@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -128,8 +127,7 @@ internal sealed class RetryHandler : ResilienceHandler
             }
 
             TimeSpan delay;
-            if (response is { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } &&
-                RetryAfterParser.TryGetDelay(response, context.TimeProvider.GetUtcNow(), out var retryAfter))
+            if (response is not null && context.TryGetServerWait(response, out var retryAfter))
             {
                 // The server asked for a wait. One we will not make (too long, or past the budget) ends the retries:
                 // retrying sooner would be rude and futile.

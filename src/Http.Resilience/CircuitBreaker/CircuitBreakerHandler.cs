@@ -44,14 +44,14 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
     }
 
     /// <summary>
-    /// A probe holds the circuit for one break duration, or for its own budget (and a grace) when that ends sooner: a
-    /// dependency that hangs must not keep the circuit shut for a probe's whole deadline.
+    /// A probe holds the circuit for one break, or for its own budget (and a grace) when that ends sooner: a dependency
+    /// that hangs must not keep the circuit shut for a probe's whole deadline. This gives the budget's part; the circuit
+    /// takes the smaller of it and the break.
     /// </summary>
     private static TimeSpan ProbeLease(ResilienceContext context)
     {
         var remaining = context.Remaining;
-        var breakDuration = context.Options.CircuitBreaker.BreakDuration;
-        return TimeMath.IsInfinite(remaining) ? breakDuration : TimeMath.Min(breakDuration, remaining + ProbeGrace);
+        return TimeMath.IsInfinite(remaining) ? remaining : remaining + ProbeGrace;
     }
 
     /// <summary>Sends through the circuit and reports the outcome to it: at once when the rest of the chain completed synchronously.</summary>
@@ -77,7 +77,8 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
 
         var response = pending.Result;
-        circuit.Complete(permit, Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero), options);
+        var outcome = Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero);
+        circuit.Complete(permit, outcome, options, ServerWait(response, outcome, permit, context));
         return new ValueTask<HttpResponseMessage>(response);
     }
 
@@ -86,10 +87,12 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         ValueTask<HttpResponseMessage> pending, ResilienceContext context, CircuitStateController circuit, CircuitPermit permit, CircuitBreakerOptions options, bool timed, long started)
     {
         var outcome = CircuitOutcome.Ignored;
+        TimeSpan? serverWait = null;
         try
         {
             var response = await pending.ConfigureAwait(false);
             outcome = Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero);
+            serverWait = ServerWait(response, outcome, permit, context);
             return response;
         }
         catch (Exception ex)
@@ -99,9 +102,16 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
         finally
         {
-            circuit.Complete(permit, outcome, options);
+            circuit.Complete(permit, outcome, options, serverWait);
         }
     }
+
+    /// <summary>The wait a response that may open the circuit names: read only for a failure, or for a probe that did not succeed.</summary>
+    private static TimeSpan? ServerWait(HttpResponseMessage response, CircuitOutcome outcome, CircuitPermit permit, ResilienceContext context)
+        => (outcome == CircuitOutcome.Failure || (permit.Kind == CircuitPermitKind.Probe && outcome != CircuitOutcome.Success)) &&
+           context.TryGetServerWait(response, out var wait)
+            ? wait
+            : null;
 
     private static CircuitOutcome Classify(HttpResponseMessage response, CircuitBreakerOptions options, TimeSpan duration)
         => OutcomeClassifier.Classify(response).ForCircuit(options, duration);

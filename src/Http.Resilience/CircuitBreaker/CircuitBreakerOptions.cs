@@ -10,7 +10,7 @@ namespace Http.Resilience;
 /// </para>
 /// The circuit sits outside the retry loop and counts one outcome per logical request. It opens when, within
 /// <see cref="SamplingDuration"/>, at least <see cref="MinimumThroughput"/> requests were seen and the share of
-/// failures reached <see cref="FailureRatio"/>; it then fails fast for <see cref="BreakDuration"/> and lets one probe through.
+/// failures reached <see cref="FailureRatio"/>; it then fails fast for a break (see <see cref="BreakDuration"/>) and lets one probe through.
 /// </remarks>
 public sealed class CircuitBreakerOptions
 {
@@ -30,9 +30,23 @@ public sealed class CircuitBreakerOptions
     /// <value>The default value is 30 seconds. Must be between 1 second and 1 day.</value>
     public TimeSpan SamplingDuration { get; set; } = HttpResilienceDefaults.SamplingDuration;
 
-    /// <summary>Gets or sets how long the circuit stays open before it lets a probe through.</summary>
-    /// <value>The default value is 30 seconds. Must be positive and at most 1 day.</value>
+    /// <summary>Gets or sets the first break: how long the circuit stays open before it lets the first probe through.</summary>
+    /// <value>The default value is 3 seconds. Must be positive and at most 1 day.</value>
+    /// <remarks>
+    /// Each probe that fails doubles the next break, up to <see cref="MaxBreakDuration"/>; a probe that succeeds starts
+    /// again from this value. Every break is equal-jittered: it lasts between half its length and all of it, so that many
+    /// clients (or many replicas of one service) do not probe a dependency in lockstep. When the response that opens the
+    /// circuit (or fails the probe) is a 429 or 503 that names a wait, the break lasts until that instant instead (spread
+    /// over up to half as long again), bounded by <see cref="MaxBreakDuration"/>.
+    /// </remarks>
     public TimeSpan BreakDuration { get; set; } = HttpResilienceDefaults.BreakDuration;
+
+    /// <summary>Gets or sets the longest break, however many probes failed.</summary>
+    /// <value>
+    /// The default value is 60 seconds. Must be at least <see cref="BreakDuration"/> and at most 1 day. Set it equal to
+    /// <see cref="BreakDuration"/> for a fixed break of exactly that length, not jittered and never lengthened.
+    /// </value>
+    public TimeSpan MaxBreakDuration { get; set; } = HttpResilienceDefaults.MaxBreakDuration;
 
     /// <summary>Gets or sets the duration above which a successful request counts as a failure.</summary>
     /// <value>The default value is <see langword="null"/> (slow calls are not counted). When set, must be positive and at most 1 day.</value>

@@ -29,7 +29,11 @@ internal static class HttpResilienceDefaults
     public const double FailureRatio = 0.5;
     public const int MinimumThroughput = 10;
     public static readonly TimeSpan SamplingDuration = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
+
+    // The first break is short, so a blip (a restart, a failover) costs its users about its own length; each failed
+    // probe doubles the next break up to a minute, so a long outage costs a probe a minute. Both are equal-jittered.
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan MaxBreakDuration = TimeSpan.FromSeconds(60);
 
     public const int MaxConcurrency = 100;
 

@@ -44,8 +44,11 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
     public TimeProvider TimeProvider { get; }
 
-    /// <summary>Gets or sets the source of backoff jitter: values in [0, 1). Tests pin it; production uses <see cref="Random.Shared"/>.</summary>
+    /// <summary>Gets or sets the source of backoff and break jitter: values in [0, 1). Tests pin it; production uses <see cref="Random.Shared"/>.</summary>
     public Func<double> Jitter { get; set; } = static () => Random.Shared.NextDouble();
+
+    /// <summary>Draws from <see cref="Jitter"/> as it is now (tests may replace it after the circuits exist).</summary>
+    public double NextJitter() => Jitter();
 
     /// <summary>Gets or sets the source of adaptive throttling's draws: values in [0, 1).</summary>
     public Func<double> ThrottleRandom { get; set; } = static () => Random.Shared.NextDouble();
@@ -109,7 +112,7 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
 
     public CircuitStateController GetOrAddCircuit(string clientName, string? authority)
         => authority is null
-            ? _circuits.GetOrAdd(clientName, static (name, registry) => new CircuitStateController(name, null, registry.TimeProvider, registry._raiseCircuitStateChanged), this)
+            ? _circuits.GetOrAdd(clientName, static (name, registry) => new CircuitStateController(name, null, registry.TimeProvider, registry._raiseCircuitStateChanged, registry.NextJitter), this)
             : GetOrAddCircuit(GetOrAdd(clientName), authority);
 
     /// <summary>The client's circuit (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>
@@ -119,7 +122,7 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
             : client.AuthorityCircuits.GetOrAdd(
                 authority,
                 maxAuthorities,
-                static (authority, state) => new CircuitStateController(state.Client.Name, authority, state.Registry.TimeProvider, state.Registry._raiseCircuitStateChanged),
+                static (authority, state) => new CircuitStateController(state.Client.Name, authority, state.Registry.TimeProvider, state.Registry._raiseCircuitStateChanged, state.Registry.NextJitter),
                 (Client: client, Registry: this));
 
     /// <summary>The client's bulkhead (or one authority's): the client-wide one is kept on the client, not looked up per request.</summary>

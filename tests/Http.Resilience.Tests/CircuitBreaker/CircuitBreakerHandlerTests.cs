@@ -45,11 +45,11 @@ public class CircuitBreakerHandlerTests
             using var _ = await client.GetAsync("/");
         }
 
-        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
         var ex = await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync("/"));
 
         Assert.Equal(5, h.Stub.CallCount);
-        Assert.Equal(TimeSpan.FromSeconds(20), ex.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), ex.RetryAfter); // the first break: 3 s, equal-jittered to 1.5 s by the pinned jitter
         Assert.Contains("'test'", ex.Message, StringComparison.Ordinal);
         Assert.IsAssignableFrom<HttpRequestException>(ex);
     }
@@ -86,7 +86,7 @@ public class CircuitBreakerHandlerTests
             using var _ = await client.GetAsync("/");
         }
 
-        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        h.Clock.Advance(TimeSpan.FromSeconds(1.5));
         using var cts = new CancellationTokenSource();
         var probe = client.GetAsync("/", cts.Token);
         await h.Stub.WaitForCallsAsync(6);
@@ -94,7 +94,7 @@ public class CircuitBreakerHandlerTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe);
         Assert.Equal(CircuitState.Open, Circuit(h).State);
-        Assert.Equal(TimeSpan.FromSeconds(30), Circuit(h).RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(3), Circuit(h).RetryAfter); // the second break: doubled to 6 s, equal-jittered to 3 s
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public class CircuitBreakerHandlerTests
         var snapshot = Assert.Single(monitor.GetCircuitBreakers());
         Assert.Equal(CircuitState.Open, snapshot.State);
         Assert.Equal(ChainHarness.ClientName, snapshot.ClientName);
-        Assert.Equal(TimeSpan.FromSeconds(30), snapshot.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), snapshot.RetryAfter);
         var change = Assert.Single(changes);
         Assert.Equal(CircuitState.Closed, change.PreviousState);
         Assert.Equal(CircuitState.Open, change.State);

@@ -13,11 +13,12 @@ public class CircuitStateControllerTests
         MinimumThroughput = 4,
         SamplingDuration = TimeSpan.FromSeconds(10),
         BreakDuration = TimeSpan.FromSeconds(30),
+        MaxBreakDuration = TimeSpan.FromSeconds(30), // a fixed break: these rules hold for every break; the adaptive ones are tested apart
     };
 
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30); // a probe's own budget
 
-    private CircuitStateController CreateSut() => new("payment", null, _time, _changes.Add);
+    private CircuitStateController CreateSut() => new("payment", null, _time, _changes.Add, static () => 0);
 
     private void Run(CircuitStateController sut, CircuitOutcome outcome)
     {

@@ -26,7 +26,8 @@ public class HttpResilienceOptionsTests
         Assert.Equal(0.5, o.CircuitBreaker.FailureRatio);
         Assert.Equal(10, o.CircuitBreaker.MinimumThroughput);
         Assert.Equal(TimeSpan.FromSeconds(30), o.CircuitBreaker.SamplingDuration);
-        Assert.Equal(TimeSpan.FromSeconds(30), o.CircuitBreaker.BreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.CircuitBreaker.BreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(60), o.CircuitBreaker.MaxBreakDuration);
         Assert.Null(o.CircuitBreaker.SlowCallDuration);
         Assert.Equal(1000, o.CircuitBreaker.MaxAuthorities);
         Assert.Equal(1000, o.Bulkhead.MaxAuthorities);
@@ -67,6 +68,9 @@ public class HttpResilienceOptionsTests
         { "CircuitBreaker.MinimumThroughput", o => o.CircuitBreaker.MinimumThroughput = 0 },
         { "CircuitBreaker.SamplingDuration", o => o.CircuitBreaker.SamplingDuration = TimeSpan.FromMilliseconds(10) },
         { "CircuitBreaker.BreakDuration", o => o.CircuitBreaker.BreakDuration = TimeSpan.Zero },
+        { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.Zero },
+        { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromSeconds(2) }, // shorter than the first break
+        { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromDays(2) },
         { "CircuitBreaker.SlowCallDuration", o => o.CircuitBreaker.SlowCallDuration = TimeSpan.FromSeconds(-1) },
         { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 0 },
         { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 1_000_001 },

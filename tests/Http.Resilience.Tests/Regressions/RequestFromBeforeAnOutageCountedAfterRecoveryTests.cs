@@ -18,9 +18,10 @@ public sealed class RequestFromBeforeAnOutageCountedAfterRecoveryTests
         MinimumThroughput = 4,
         SamplingDuration = TimeSpan.FromSeconds(10),
         BreakDuration = TimeSpan.FromSeconds(30),
+        MaxBreakDuration = TimeSpan.FromSeconds(30), // a fixed break: these rules hold for every break; the adaptive ones are tested apart
     };
 
-    private CircuitStateController CreateSut() => new("payment", null, _time, null);
+    private CircuitStateController CreateSut() => new("payment", null, _time, null, static () => 0);
 
     private void Run(CircuitStateController sut, CircuitOutcome outcome)
     {

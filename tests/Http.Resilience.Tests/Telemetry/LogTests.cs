@@ -46,9 +46,10 @@ public class LogTests
 
         var opened = Single(4);
         Assert.Equal(LogLevel.Error, opened.Level);
-        Assert.Contains("HttpClient 'test': circuit OPENED for 00:00:30 after 2 failures in 2 requests (ratio 1.00)", opened.Message, StringComparison.Ordinal);
+        Assert.Contains("HttpClient 'test': circuit OPENED for 00:00:01.5000000 after 2 failures in 2 requests (ratio 1.00)", opened.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; first break.", opened.Message, StringComparison.Ordinal);
 
-        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        h.Clock.Advance(TimeSpan.FromSeconds(1.5));
         using (await client.GetAsync("/")) { }
 
         Assert.Equal(LogLevel.Information, Single(5).Level);

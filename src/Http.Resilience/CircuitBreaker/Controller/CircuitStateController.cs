@@ -13,15 +13,21 @@ namespace Http.Resilience;
 /// holds at least <c>MinimumThroughput</c> requests and <c>failures / requests &gt;= FailureRatio</c>, the circuit opens.
 /// </para>
 /// <para>
-/// Open: requests are rejected with the time left until <c>BreakDuration</c> ends. The first request after that moment
+/// Open: requests are rejected with the time left until the break ends. The first request after that moment
 /// moves the circuit to half-open and becomes the probe; every other request is rejected while the probe is in flight.
-/// The probe's success closes the circuit and clears the window; anything else (failure, timeout, deadline, the caller
-/// cancelling it) opens it for another <c>BreakDuration</c>. A probe that has not answered within a whole
-/// <c>BreakDuration</c> (or within its own budget, if that ends sooner) is abandoned: the next request becomes a new probe,
-/// and the old probe's late outcome is ignored (a generation number tells them apart). So a dependency that hangs keeps
-/// the circuit shut for about one break, not for a probe's whole deadline, and the circuit can never stay half-open
-/// forever. At most <see cref="MaxProbesOut"/> probes are ever out at once (a hung one and the one that took over): while
-/// that many are, every request is rejected, so a broken dependency never gets more than two requests from a half-open circuit.
+/// The probe's success closes the circuit, clears the window; anything else
+/// (failure, timeout, deadline, the caller cancelling it) opens it for another break. The break adapts: the first is
+/// <c>BreakDuration</c>, each failed probe doubles the next up to <c>MaxBreakDuration</c>, and a success starts again from
+/// the first; each lasts between half its length and all of it (equal jitter, so that many clients do not probe in
+/// lockstep). When the response that opened the circuit names a wait (a 429 or 503 with <c>Retry-After</c> or the
+/// rate-limit headers), the break lasts until that instant instead, spread over up to half as long again, within
+/// <c>MaxBreakDuration</c>. With <c>MaxBreakDuration</c> equal to <c>BreakDuration</c> every break is exactly that long.
+/// A probe that has not answered within a whole break (or within its own budget, if that ends sooner) is abandoned: the
+/// next request becomes a new probe, and the old probe's late outcome is ignored (a generation number tells them apart).
+/// So a dependency that hangs keeps the circuit shut for about one break, not for a probe's whole deadline, and the
+/// circuit can never stay half-open forever. At most <see cref="MaxProbesOut"/> probes are ever out at once (a hung one
+/// and the one that took over): while that many are, every request is rejected, so a broken dependency never gets more
+/// than two requests from a half-open circuit.
 /// </para>
 /// <para>
 /// Concurrency: every transition and every window update happens under one lock per circuit, so the window's totals and
@@ -36,6 +42,7 @@ internal sealed class CircuitStateController : AuthorityState
     private readonly TimeProvider _timeProvider;
     private readonly long _origin;
     private readonly Action<OnCircuitStateChangedArguments>? _onStateChanged;
+    private readonly Func<double> _jitter;
     private RollingHealthWindow? _window;
     private CircuitState _state = CircuitState.Closed;
 
@@ -46,12 +53,21 @@ internal sealed class CircuitStateController : AuthorityState
     private bool _probeInFlight;
     private int _probesOut; // probes sent and not yet completed, abandoned ones included
     private long _generation;
+    private int _failedProbes; // since the circuit last closed: the exponent of the next break
+    private TimeSpan _break; // the current (or last) break
+    private string? _breakCause;
 
     /// <summary>The most probes out at once: a hung probe and the one that took over from it.</summary>
     public const int MaxProbesOut = 2;
 
-    public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged)
+    /// <param name="clientName">The client's name.</param>
+    /// <param name="authority">The authority of a per-authority circuit, else <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of breaks.</param>
+    /// <param name="onStateChanged">Called after each state change, outside the lock.</param>
+    /// <param name="jitter">A uniform random number in [0, 1) per call: where in its jittered range a break ends.</param>
+    public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged, Func<double> jitter)
     {
+        _jitter = jitter;
         ClientName = clientName;
         Authority = authority;
         _timeProvider = timeProvider;
@@ -92,11 +108,29 @@ internal sealed class CircuitStateController : AuthorityState
         }
     }
 
+    /// <summary>Gets the current break, while the circuit is open or half-open: its length, why it is that long, and the time until the next probe.</summary>
+    public (TimeSpan Length, string Cause, TimeSpan NextProbeIn)? Break
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_state == CircuitState.Closed || _breakCause is null)
+                {
+                    return null;
+                }
+
+                var left = _blockedUntil - Now;
+                return (_break, _breakCause, left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+        }
+    }
+
     private TimeSpan Now => _timeProvider.GetElapsedTime(_origin);
 
     /// <param name="options">The options of the request asking.</param>
     /// <param name="probeLease">How long this request may hold the probe, if it becomes the probe, before the next request
-    /// may take over: a break duration, or its own budget when that ends sooner.</param>
+    /// may take over: its own budget (the circuit takes the smaller of it and the break).</param>
     public CircuitPermit TryEnter(CircuitBreakerOptions options, TimeSpan probeLease)
         => TryEnter(options, static lease => lease, probeLease);
 
@@ -131,7 +165,7 @@ internal sealed class CircuitStateController : AuthorityState
                     break;
                 case CircuitState.Open:
                     change = Transition_NeedsLock(CircuitState.HalfOpen, "the break duration is over; letting one probe through", now, null);
-                    permit = StartProbe_NeedsLock(now, probeLease(state));
+                    permit = StartProbe_NeedsLock(options, now, probeLease(state));
                     break;
                 default: // half-open
                     if (_probeInFlight && (now < _probeExpiresAt || _probesOut >= MaxProbesOut))
@@ -140,7 +174,7 @@ internal sealed class CircuitStateController : AuthorityState
                     }
                     else
                     {
-                        permit = StartProbe_NeedsLock(now, probeLease(state)); // the previous probe did not answer in time: take over
+                        permit = StartProbe_NeedsLock(options, now, probeLease(state)); // the previous probe did not answer in time: take over
                     }
 
                     break;
@@ -152,7 +186,11 @@ internal sealed class CircuitStateController : AuthorityState
     }
 
     /// <summary>Records how the request that held <paramref name="permit"/> ended.</summary>
-    public void Complete(CircuitPermit permit, CircuitOutcome outcome, CircuitBreakerOptions options)
+    /// <param name="permit">What the request got on its way in.</param>
+    /// <param name="outcome">How it ended.</param>
+    /// <param name="options">The options of the request.</param>
+    /// <param name="serverWait">The wait its response named (a 429 or 503 with <c>Retry-After</c> or the rate-limit headers), if any.</param>
+    public void Complete(CircuitPermit permit, CircuitOutcome outcome, CircuitBreakerOptions options, TimeSpan? serverWait = null)
     {
         Debug.Assert(permit.Kind != CircuitPermitKind.Rejected, "Rejected requests hold nothing to give back.");
         OnCircuitStateChangedArguments? change = null;
@@ -172,12 +210,14 @@ internal sealed class CircuitStateController : AuthorityState
                 if (outcome == CircuitOutcome.Success)
                 {
                     Window_NeedsLock(options).Reset();
+                    _failedProbes = 0;
                     change = Transition_NeedsLock(CircuitState.Closed, "the probe succeeded", now, null);
                 }
                 else
                 {
                     var reason = outcome == CircuitOutcome.Failure ? "the probe failed" : "the probe did not complete (cancelled or unjudged)";
-                    change = Open_NeedsLock(options, now, reason);
+                    _failedProbes++;
+                    change = Open_NeedsLock(options, now, reason, serverWait);
                 }
             }
             else if (_state == CircuitState.Closed && outcome != CircuitOutcome.Ignored && permit.Generation == _generation)
@@ -192,7 +232,7 @@ internal sealed class CircuitStateController : AuthorityState
                         var reason = string.Create(
                             CultureInfo.InvariantCulture,
                             $"failure ratio {health.FailureRatio:0.00} >= {options.FailureRatio:0.00} over {health.Requests} requests in {options.SamplingDuration}");
-                        change = Open_NeedsLock(options, now, reason);
+                        change = Open_NeedsLock(options, now, reason, serverWait);
                     }
                 }
             }
@@ -213,21 +253,55 @@ internal sealed class CircuitStateController : AuthorityState
         }
     }
 
-    private CircuitPermit StartProbe_NeedsLock(TimeSpan now, TimeSpan lease)
+    private CircuitPermit StartProbe_NeedsLock(CircuitBreakerOptions options, TimeSpan now, TimeSpan lease)
     {
         _generation++;
         _probeInFlight = true;
         _probesOut++;
-        _probeExpiresAt = now + lease;
+        var hold = _break > options.BreakDuration ? _break : options.BreakDuration; // a zero break the server named still gets one lease
+        _probeExpiresAt = now + TimeMath.Min(hold, lease);
         return new(CircuitPermitKind.Probe, _generation, null);
     }
 
-    private OnCircuitStateChangedArguments Open_NeedsLock(CircuitBreakerOptions options, TimeSpan now, string reason)
+    private OnCircuitStateChangedArguments Open_NeedsLock(CircuitBreakerOptions options, TimeSpan now, string reason, TimeSpan? serverWait)
     {
-        _blockedUntil = now + options.BreakDuration;
+        _break = NextBreak_NeedsLock(options, serverWait, out _breakCause);
+        _blockedUntil = now + _break;
         _probeInFlight = false;
         _generation++;
-        return Transition_NeedsLock(CircuitState.Open, reason, now, options.BreakDuration);
+        return Transition_NeedsLock(CircuitState.Open, $"{reason}; {_breakCause}", now, _break);
+    }
+
+    /// <summary>
+    /// The next break: until the instant the server named, when it named one; else the first break doubled for each probe
+    /// that failed since the circuit last closed. Both within <c>MaxBreakDuration</c>, both jittered.
+    /// </summary>
+    private TimeSpan NextBreak_NeedsLock(CircuitBreakerOptions options, TimeSpan? serverWait, out string cause)
+    {
+        var first = options.BreakDuration;
+        var max = options.MaxBreakDuration < first ? first : options.MaxBreakDuration; // validated; a direct caller may not be
+        if (serverWait is { } wait)
+        {
+            // Never before the instant the server named (unless that is past the longest break), spread over up to half
+            // as long again, so the clients it answered do not all come back at that instant.
+            var named = wait < max ? wait : max;
+            var spread = TimeSpan.FromTicks((long)(Math.Min(named.Ticks / 2, (max - named).Ticks) * _jitter()));
+            cause = string.Create(CultureInfo.InvariantCulture, $"the server named a wait of {wait.TotalSeconds:0.###} s");
+            return named + spread;
+        }
+
+        var doubled = Math.Min(max.Ticks, first.Ticks * Math.Pow(2, Math.Min(_failedProbes, 62)));
+        var length = TimeSpan.FromTicks((long)doubled);
+        cause = _failedProbes == 0
+            ? "first break"
+            : string.Create(CultureInfo.InvariantCulture, $"break doubled after {_failedProbes} failed probe(s)");
+        if (max == first)
+        {
+            return first; // a fixed break, as asked
+        }
+
+        // Equal jitter: half of the break is fixed, the other half random.
+        return TimeSpan.FromTicks((length.Ticks / 2) + (long)(length.Ticks / 2 * _jitter()));
     }
 
     private OnCircuitStateChangedArguments Transition_NeedsLock(CircuitState to, string reason, TimeSpan now, TimeSpan? breakDuration)

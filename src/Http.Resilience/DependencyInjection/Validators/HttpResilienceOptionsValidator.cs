@@ -104,6 +104,12 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
 
             CheckPositive(circuit.BreakDuration, "CircuitBreaker.BreakDuration", Fail);
+            CheckPositive(circuit.MaxBreakDuration, "CircuitBreaker.MaxBreakDuration", Fail);
+            if (circuit.MaxBreakDuration < circuit.BreakDuration)
+            {
+                Fail("CircuitBreaker.MaxBreakDuration", $"must be at least CircuitBreaker.BreakDuration ('{circuit.BreakDuration}')", circuit.MaxBreakDuration);
+            }
+
             CheckMaxAuthorities(circuit.MaxAuthorities, "CircuitBreaker.MaxAuthorities", Fail);
             if (circuit.SlowCallDuration is { } slow)
             {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Http.Resilience.IntegrationTests;
 
 /// <summary>
-/// The adaptive break over real HTTP, at its defaults: breaks are driven by a fake clock (never slept
+/// The adaptive break and the ramp over real HTTP, at their defaults: breaks are driven by a fake clock (never slept
 /// through), the requests go to Kestrel on 127.0.0.1, and the jitter is the real one, so each rule is checked at the
 /// bounds of its jittered range.
 /// </summary>
@@ -94,6 +94,7 @@ public class AdaptiveBreakTests
             // Failed again: between 6 and 12 s. This probe succeeds and closes the circuit.
             dependency.Status = StatusCodes.Status200OK;
             await ProbeWithinAsync(client, server, time, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(12), HttpStatusCode.OK);
+            time.Advance(TimeSpan.FromSeconds(10)); // past the ramp
             using (var ok = await client.GetAsync("/"))
             {
                 Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -126,6 +127,85 @@ public class AdaptiveBreakTests
             // Not before the 20 s the server named (the doubling alone would have probed within 3 s), and spread over
             // up to half as long again.
             await ProbeWithinAsync(client, server, time, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30), HttpStatusCode.ServiceUnavailable);
+        }
+    }
+
+    [Fact]
+    public async Task Ramp_AfterTheClose_NeverLetsMoreThanItsLimitInFlight()
+    {
+        const int Limit = 20; // the ramp starts at 2 and reaches 20 over the 5 s default
+        var inFlight = 0;
+        var peak = 0;
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failing = 1;
+        await using var server = await LoopbackServer.StartAsync(async (context, _) =>
+        {
+            if (Volatile.Read(ref failing) == 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref peak, now);
+            try
+            {
+                await hold.Task;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
+        });
+        var time = new FakeTimeProvider();
+        using var clients = new Clients(server.BaseAddress, o =>
+        {
+            o.Retry.Enabled = false;
+            o.Bulkhead.MaxConcurrency = Limit;
+            o.AttemptTimeout = TimeSpan.FromMinutes(1); // the held requests must outlive the ramp on the fake clock
+            o.Deadline = TimeSpan.FromMinutes(2);
+        }, timeProvider: time);
+        var client = clients.Create();
+        await OpenAsync(client, server);
+        Volatile.Write(ref failing, 0);
+        time.Advance(TimeSpan.FromSeconds(3));
+        var probe = client.GetAsync("/");
+        await server.WaitForHitsAsync(HttpResilienceDefaultsMinimumThroughput + 1);
+        hold.SetResult(); // the probe answers and closes the circuit; from now on requests are held again
+        using (var closed = await probe)
+        {
+            Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+        }
+
+        hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hits = server.Hits;
+        var requests = Enumerable.Range(0, Limit).Select(_ => client.GetAsync("/")).ToList();
+        await server.WaitForHitsAsync(hits + 2);
+        Assert.Equal(2, Volatile.Read(ref peak)); // a tenth of 20: the other 18 wait, unsent and not rejected
+        Assert.DoesNotContain(requests, r => r.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(2.5)); // halfway: 2 + 18 / 2 = 11
+        await server.WaitForHitsAsync(hits + 11);
+        Assert.Equal(11, Volatile.Read(ref peak));
+
+        time.Advance(TimeSpan.FromSeconds(2.5)); // the end of the ramp: everyone
+        await server.WaitForHitsAsync(hits + Limit);
+        hold.SetResult();
+        foreach (var request in requests)
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(Limit, Volatile.Read(ref peak));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) is var seen && seen != current)
+        {
+            current = seen;
         }
     }
 }

@@ -5,6 +5,9 @@ namespace Http.Resilience;
 
 /// <summary>Caps the requests in flight to one dependency, so a slow one can only hold its own share.</summary>
 /// <remarks>
+/// For a while after the circuit closes, the cap ramps up from a tenth of the limit (see <see cref="RecoveryRamp"/>): the
+/// ramp is asked here, before a permit is taken, so a request waiting for room in the ramp holds no permit and the ramp
+/// never turns into bulkhead rejections.
 /// Permits come from <see cref="BulkheadState"/>. When no permit is free: with no queue (the default) the request is
 /// rejected at once; with a queue (a <see cref="ConcurrencyLimiter"/>) it waits at most <c>min(MaxQueueWait, budget left)</c>.
 /// The permit is returned on every path: at once when the rest of the chain completed synchronously (or threw), otherwise
@@ -26,6 +29,67 @@ internal sealed class BulkheadHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
+        if (context.Options.CircuitBreaker is { Enabled: true } circuitOptions && circuitOptions.RampUp > TimeSpan.Zero &&
+            RampOf(request, context, circuitOptions) is { IsActive: true } ramp)
+        {
+            if (!ramp.TryEnter(circuitOptions.RampUp, options.MaxConcurrency, out var counted))
+            {
+                return WaitForRampThenSendAsync(request, context, ramp, circuitOptions, options, cancellationToken);
+            }
+
+            if (counted)
+            {
+                return SendThenLeaveRampAsync(request, context, ramp, options, cancellationToken);
+            }
+        }
+
+        return SendBulkheaded(request, context, options, cancellationToken);
+    }
+
+    /// <summary>The ramp of the circuit this request will go through, once the circuit has closed after a probe.</summary>
+    private RecoveryRamp? RampOf(HttpRequestMessage request, ResilienceContext context, CircuitBreakerOptions circuitOptions)
+        => circuitOptions.PerAuthority
+            ? _registry.GetOrAddCircuit(context.Client, Authority.Of(request), circuitOptions.MaxAuthorities).Ramp
+            : context.Client.Circuit?.Ramp;
+
+    /// <summary>
+    /// Waits, within the budget left, for the ramp after a close to have room, then sends. A request the ramp has no room
+    /// for before its budget runs out is rejected, as a full bulkhead's queue would reject it.
+    /// </summary>
+    private async ValueTask<HttpResponseMessage> WaitForRampThenSendAsync(
+        HttpRequestMessage request, ResilienceContext context, RecoveryRamp ramp, CircuitBreakerOptions circuitOptions, BulkheadOptions options, CancellationToken cancellationToken)
+    {
+        var wait = context.Remaining;
+        var admitted = await ramp.EnterAsync(wait, cancellationToken).ConfigureAwait(false);
+        if (admitted == false)
+        {
+            _registry.Metrics?.RecordBulkheadRejection(context.ClientName, null);
+            var authority = circuitOptions.PerAuthority ? $" ({Authority.Of(request)})" : string.Empty;
+            throw new BulkheadRejectedException(
+                $"The circuit of HttpClient '{context.ClientName}'{authority} closed recently and ramps its requests in flight back up to {options.MaxConcurrency}; " +
+                $"it had no room for this request within the {wait.TotalMilliseconds:F0} ms of budget left. The request was not sent.");
+        }
+
+        return admitted == true
+            ? await SendThenLeaveRampAsync(request, context, ramp, options, cancellationToken).ConfigureAwait(false)
+            : await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<HttpResponseMessage> SendThenLeaveRampAsync(
+        HttpRequestMessage request, ResilienceContext context, RecoveryRamp ramp, BulkheadOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ramp.Exit();
+        }
+    }
+
+    private ValueTask<HttpResponseMessage> SendBulkheaded(HttpRequestMessage request, ResilienceContext context, BulkheadOptions options, CancellationToken cancellationToken)
+    {
         var authority = options.PerAuthority ? Authority.Of(request) : null;
         BulkheadState bulkhead;
         BulkheadState.Generation generation;
@@ -116,7 +180,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
             {
                 // The per-authority map forgot this bulkhead while the request queued: start again with its replacement.
                 generation.Release(permit);
-                return await SendCoreAsync(request, context, cancellationToken).ConfigureAwait(false);
+                return await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
             }
 
             if (!generation.IsReplaced)

@@ -10,7 +10,8 @@ namespace Http.Resilience;
 /// </para>
 /// The circuit sits outside the retry loop and counts one outcome per logical request. It opens when, within
 /// <see cref="SamplingDuration"/>, at least <see cref="MinimumThroughput"/> requests were seen and the share of
-/// failures reached <see cref="FailureRatio"/>; it then fails fast for a break (see <see cref="BreakDuration"/>) and lets one probe through.
+/// failures reached <see cref="FailureRatio"/>; it then fails fast for a break (see <see cref="BreakDuration"/>) and lets one probe through, and after the probe
+/// succeeds it ramps the traffic back up (see <see cref="RampUp"/>).
 /// </remarks>
 public sealed class CircuitBreakerOptions
 {
@@ -47,6 +48,21 @@ public sealed class CircuitBreakerOptions
     /// <see cref="BreakDuration"/> for a fixed break of exactly that length, not jittered and never lengthened.
     /// </value>
     public TimeSpan MaxBreakDuration { get; set; } = HttpResilienceDefaults.MaxBreakDuration;
+
+    /// <summary>Gets or sets how long the requests in flight take to ramp back to the bulkhead's limit after the circuit closes.</summary>
+    /// <value>
+    /// The default value is 5 seconds. Must be zero (no ramp) or positive and at most 1 day. The ramp needs the bulkhead:
+    /// with <see cref="BulkheadOptions.Enabled"/> off there is no limit to ramp to, and none is applied.
+    /// </value>
+    /// <remarks>
+    /// When a probe closes the circuit, the callers that were turned away all come back at once. For <see cref="RampUp"/>
+    /// after the close, the requests in flight through this circuit are limited to a share of
+    /// <see cref="BulkheadOptions.MaxConcurrency"/> that grows in a straight line from a tenth (at least one) to all of it.
+    /// A request over the ramped limit waits for room within its own budget, before it takes a bulkhead permit (so waiting
+    /// requests never fill the bulkhead), and is rejected with
+    /// <see cref="BulkheadRejectedException"/> only when its budget runs out first.
+    /// </remarks>
+    public TimeSpan RampUp { get; set; } = HttpResilienceDefaults.RampUp;
 
     /// <summary>Gets or sets the duration above which a successful request counts as a failure.</summary>
     /// <value>The default value is <see langword="null"/> (slow calls are not counted). When set, must be positive and at most 1 day.</value>

@@ -35,6 +35,11 @@ internal static class HttpResilienceDefaults
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan MaxBreakDuration = TimeSpan.FromSeconds(60);
 
+    // After a close, the requests in flight ramp from a tenth of the bulkhead's limit to all of it (Envoy's slow start
+    // starts at a tenth too), over a time short against the default deadline so that few requests wait it out.
+    public static readonly TimeSpan RampUp = TimeSpan.FromSeconds(5);
+    public const double RampStartShare = 0.1;
+
     public const int MaxConcurrency = 100;
 
     /// <summary>Per-authority circuits or bulkheads kept per client before idle ones are evicted.</summary>

@@ -14,6 +14,7 @@ public class CircuitStateControllerTests
         SamplingDuration = TimeSpan.FromSeconds(10),
         BreakDuration = TimeSpan.FromSeconds(30),
         MaxBreakDuration = TimeSpan.FromSeconds(30), // a fixed break: these rules hold for every break; the adaptive ones are tested apart
+        RampUp = TimeSpan.Zero,
     };
 
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30); // a probe's own budget

@@ -28,6 +28,7 @@ public class HttpResilienceOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(30), o.CircuitBreaker.SamplingDuration);
         Assert.Equal(TimeSpan.FromSeconds(3), o.CircuitBreaker.BreakDuration);
         Assert.Equal(TimeSpan.FromSeconds(60), o.CircuitBreaker.MaxBreakDuration);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.CircuitBreaker.RampUp);
         Assert.Null(o.CircuitBreaker.SlowCallDuration);
         Assert.Equal(1000, o.CircuitBreaker.MaxAuthorities);
         Assert.Equal(1000, o.Bulkhead.MaxAuthorities);
@@ -71,6 +72,8 @@ public class HttpResilienceOptionsTests
         { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.Zero },
         { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromSeconds(2) }, // shorter than the first break
         { "CircuitBreaker.MaxBreakDuration", o => o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromDays(2) },
+        { "CircuitBreaker.RampUp", o => o.CircuitBreaker.RampUp = TimeSpan.FromSeconds(-1) },
+        { "CircuitBreaker.RampUp", o => o.CircuitBreaker.RampUp = TimeSpan.FromDays(2) },
         { "CircuitBreaker.SlowCallDuration", o => o.CircuitBreaker.SlowCallDuration = TimeSpan.FromSeconds(-1) },
         { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 0 },
         { "CircuitBreaker.MaxAuthorities", o => o.CircuitBreaker.MaxAuthorities = 1_000_001 },

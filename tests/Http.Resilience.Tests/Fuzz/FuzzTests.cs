@@ -95,7 +95,7 @@ public class FuzzTests
         "Deadline", "AttemptTimeout",
         "Retry:Enabled", "Retry:MaxRetries", "Retry:BaseDelay", "Retry:MaxDelay", "Retry:MaxRetryAfter", "Retry:MaxRequestBufferBytes", "Retry:Budget:Enabled", "Retry:Budget:Ratio", "Retry:Budget:MinRetriesPerSecond", "Retry:Budget:Window",
         "CircuitBreaker:Enabled", "CircuitBreaker:FailureRatio", "CircuitBreaker:MinimumThroughput", "CircuitBreaker:SamplingDuration",
-        "CircuitBreaker:BreakDuration", "CircuitBreaker:MaxBreakDuration", "CircuitBreaker:SlowCallDuration", "CircuitBreaker:CountTooManyRequestsAsFailure", "CircuitBreaker:PerAuthority", "CircuitBreaker:MaxAuthorities",
+        "CircuitBreaker:BreakDuration", "CircuitBreaker:MaxBreakDuration", "CircuitBreaker:RampUp", "CircuitBreaker:SlowCallDuration", "CircuitBreaker:CountTooManyRequestsAsFailure", "CircuitBreaker:PerAuthority", "CircuitBreaker:MaxAuthorities",
         "Bulkhead:Enabled", "Bulkhead:MaxConcurrency", "Bulkhead:MaxQueue", "Bulkhead:MaxQueueWait", "Bulkhead:PerAuthority", "Bulkhead:MaxAuthorities",
         "RateLimit:Enabled", "RateLimit:TokenLimit", "RateLimit:TokensPerPeriod", "RateLimit:ReplenishmentPeriod", "RateLimit:MaxQueue",
         "Fallback:Enabled", "Fallback:StaleIfError", "Fallback:MaxStaleness", "Fallback:MaxEntries", "Fallback:MaxBytes", "Fallback:MaxEntryBytes",

@@ -19,6 +19,7 @@ public sealed class RequestFromBeforeAnOutageCountedAfterRecoveryTests
         SamplingDuration = TimeSpan.FromSeconds(10),
         BreakDuration = TimeSpan.FromSeconds(30),
         MaxBreakDuration = TimeSpan.FromSeconds(30), // a fixed break: these rules hold for every break; the adaptive ones are tested apart
+        RampUp = TimeSpan.Zero,
     };
 
     private CircuitStateController CreateSut() => new("payment", null, _time, null, static () => 0);

@@ -15,7 +15,7 @@ namespace Http.Resilience;
 /// <para>
 /// Open: requests are rejected with the time left until the break ends. The first request after that moment
 /// moves the circuit to half-open and becomes the probe; every other request is rejected while the probe is in flight.
-/// The probe's success closes the circuit, clears the window; anything else
+/// The probe's success closes the circuit, clears the window and starts the <see cref="RecoveryRamp"/>; anything else
 /// (failure, timeout, deadline, the caller cancelling it) opens it for another break. The break adapts: the first is
 /// <c>BreakDuration</c>, each failed probe doubles the next up to <c>MaxBreakDuration</c>, and a success starts again from
 /// the first; each lasts between half its length and all of it (equal jitter, so that many clients do not probe in
@@ -56,13 +56,14 @@ internal sealed class CircuitStateController : AuthorityState
     private int _failedProbes; // since the circuit last closed: the exponent of the next break
     private TimeSpan _break; // the current (or last) break
     private string? _breakCause;
+    private RecoveryRamp? _ramp;
 
     /// <summary>The most probes out at once: a hung probe and the one that took over from it.</summary>
     public const int MaxProbesOut = 2;
 
     /// <param name="clientName">The client's name.</param>
     /// <param name="authority">The authority of a per-authority circuit, else <see langword="null"/>.</param>
-    /// <param name="timeProvider">The clock of breaks.</param>
+    /// <param name="timeProvider">The clock of breaks and ramps.</param>
     /// <param name="onStateChanged">Called after each state change, outside the lock.</param>
     /// <param name="jitter">A uniform random number in [0, 1) per call: where in its jittered range a break ends.</param>
     public CircuitStateController(string clientName, string? authority, TimeProvider timeProvider, Action<OnCircuitStateChangedArguments>? onStateChanged, Func<double> jitter)
@@ -107,6 +108,9 @@ internal sealed class CircuitStateController : AuthorityState
             }
         }
     }
+
+    /// <summary>Gets the ramp after the last close, or <see langword="null"/> before the first; see <see cref="RecoveryRamp.IsActive"/>.</summary>
+    public RecoveryRamp? Ramp => Volatile.Read(ref _ramp);
 
     /// <summary>Gets the current break, while the circuit is open or half-open: its length, why it is that long, and the time until the next probe.</summary>
     public (TimeSpan Length, string Cause, TimeSpan NextProbeIn)? Break
@@ -211,6 +215,12 @@ internal sealed class CircuitStateController : AuthorityState
                 {
                     Window_NeedsLock(options).Reset();
                     _failedProbes = 0;
+                    if (options.RampUp > TimeSpan.Zero)
+                    {
+                        var ramp = _ramp ?? Interlocked.CompareExchange(ref _ramp, new RecoveryRamp(_timeProvider), null) ?? _ramp!;
+                        ramp.Start(_timeProvider.GetTimestamp());
+                    }
+
                     change = Transition_NeedsLock(CircuitState.Closed, "the probe succeeded", now, null);
                 }
                 else

@@ -110,6 +110,11 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
                 Fail("CircuitBreaker.MaxBreakDuration", $"must be at least CircuitBreaker.BreakDuration ('{circuit.BreakDuration}')", circuit.MaxBreakDuration);
             }
 
+            if (circuit.RampUp < TimeSpan.Zero || circuit.RampUp > HttpResilienceDefaults.MaxDuration)
+            {
+                Fail("CircuitBreaker.RampUp", "must be zero (no ramp) or positive and at most 1 day", circuit.RampUp);
+            }
+
             CheckMaxAuthorities(circuit.MaxAuthorities, "CircuitBreaker.MaxAuthorities", Fail);
             if (circuit.SlowCallDuration is { } slow)
             {

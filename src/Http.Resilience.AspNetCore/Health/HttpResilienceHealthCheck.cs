@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Http.Resilience.AspNetCore;
@@ -22,8 +23,9 @@ internal sealed class HttpResilienceHealthCheck(ResilienceRegistry monitor, Heal
         foreach (var circuit in monitor.GetCircuitBreakers())
         {
             var key = circuit.Authority is null ? circuit.ClientName : $"{circuit.ClientName} {circuit.Authority}";
-            data[key] = circuit.State.ToString();
-            if (circuit.State != CircuitState.Closed)
+            var state = circuit.State;
+            data[key] = Describe(circuit, state);
+            if (state != CircuitState.Closed)
             {
                 broken.Add(key);
             }
@@ -46,5 +48,23 @@ internal sealed class HttpResilienceHealthCheck(ResilienceRegistry monitor, Heal
             ? HealthCheckResult.Healthy($"{data.Count} circuit(s) closed.", data)
             : HealthCheckResult.Degraded($"Configuration rejected, running on the last valid options: {string.Join(", ", rejected)}.", data: data);
         return Task.FromResult(result);
+    }
+
+    /// <summary>The state, with the current break (how long, why, when the next probe goes) or the ramp after a close.</summary>
+    private static string Describe(CircuitBreakerSnapshot circuit, CircuitState state)
+    {
+        if (state != CircuitState.Closed && circuit.BreakDuration is { } length)
+        {
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"{state}: break of {length.TotalSeconds:0.0} s ({circuit.BreakReason}), next probe in {(circuit.RetryAfter ?? TimeSpan.Zero).TotalSeconds:0.0} s");
+        }
+
+        if (state == CircuitState.Closed && circuit.RampLimit is { } limit)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{state}: ramping up after recovery, {limit} request(s) in flight allowed");
+        }
+
+        return state.ToString();
     }
 }

@@ -181,7 +181,13 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         static CircuitBreakerSnapshot Snapshot(CircuitStateController circuit)
         {
             var health = circuit.GetHealth();
-            return new CircuitBreakerSnapshot(circuit.ClientName, circuit.Authority, circuit.State, circuit.RetryAfter, health.Requests, health.Failures);
+            var current = circuit.Break;
+            return new CircuitBreakerSnapshot(circuit.ClientName, circuit.Authority, circuit.State, circuit.RetryAfter, health.Requests, health.Failures)
+            {
+                BreakDuration = current?.Length,
+                BreakReason = current?.Cause,
+                RampLimit = circuit.Ramp?.CurrentLimit,
+            };
         }
     }
 
@@ -220,7 +226,7 @@ internal sealed class ResilienceRegistry : IHttpResilienceMonitor, IDisposable
         {
             case CircuitState.Open:
                 Metrics?.RecordCircuitTrip(args.ClientName, args.Authority);
-                Log.CircuitOpened(Logger, args.ClientName, authority, args.BreakDuration, args.FailureCount, args.RequestCount, args.FailureRatio, args.Reason);
+                Log.CircuitOpened(Logger, args.ClientName, authority, args.BreakDuration, TimeProvider.GetUtcNow() + args.BreakDuration, args.FailureCount, args.RequestCount, args.FailureRatio, args.Reason);
                 break;
             case CircuitState.HalfOpen:
                 Log.CircuitHalfOpened(Logger, args.ClientName, authority, args.Reason);

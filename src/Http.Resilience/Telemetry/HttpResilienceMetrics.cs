@@ -40,6 +40,10 @@ internal sealed class HttpResilienceMetrics
         _throttleRejections = meter.CreateCounter<long>("http.resilience.throttle.rejections", "{request}", "Requests rejected locally by adaptive throttling.");
         _retryBudgetExhausted = meter.CreateCounter<long>("http.resilience.retry_budget.exhausted", "{retry}", "Retries not sent because the retry budget was empty.");
         meter.CreateObservableGauge("http.resilience.circuit.state", () => ObserveCircuits(registry), "{state}", "Circuit state: 0 closed, 1 open, 2 half-open.");
+        meter.CreateObservableGauge(
+            "http.resilience.circuit.break_duration", () => ObserveBreaks(registry), "s", "Length of the current break of each circuit that is not closed (it adapts: see CircuitBreakerOptions).");
+        meter.CreateObservableGauge(
+            "http.resilience.circuit.ramp_limit", () => ObserveRamps(registry), "{request}", "Requests in flight allowed by each circuit ramping back up after a close.");
         meter.CreateObservableUpDownCounter("http.resilience.bulkhead.active", () => ObserveBulkheads(registry), "{request}", "Requests holding a bulkhead permit.");
         meter.CreateObservableGauge(
             "http.resilience.configuration.rejected",
@@ -109,6 +113,28 @@ internal sealed class HttpResilienceMetrics
         foreach (var circuit in registry.GetCircuitBreakers())
         {
             yield return new Measurement<int>((int)circuit.State, ClientTags(circuit.ClientName, circuit.Authority));
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveBreaks(ResilienceRegistry registry)
+    {
+        foreach (var circuit in registry.GetCircuitBreakers())
+        {
+            if (circuit.BreakDuration is { } length)
+            {
+                yield return new Measurement<double>(length.TotalSeconds, ClientTags(circuit.ClientName, circuit.Authority));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveRamps(ResilienceRegistry registry)
+    {
+        foreach (var circuit in registry.GetCircuitBreakers())
+        {
+            if (circuit.RampLimit is { } limit)
+            {
+                yield return new Measurement<int>(limit, ClientTags(circuit.ClientName, circuit.Authority));
+            }
         }
     }
 

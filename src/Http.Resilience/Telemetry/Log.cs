@@ -28,8 +28,8 @@ internal static partial class Log
     public static partial void RetryScheduled(ILogger logger, string clientName, int attempt, string outcome, double delayMs, double budgetLeftMs);
 
     [LoggerMessage(EventId = 4, EventName = "CircuitOpened", Level = LogLevel.Error,
-        Message = "HttpClient '{ClientName}'{Authority}: circuit OPENED for {BreakDuration} after {FailureCount} failures in {RequestCount} requests (ratio {FailureRatio:0.00}): {Reason}.")]
-    public static partial void CircuitOpened(ILogger logger, string clientName, string authority, TimeSpan? breakDuration, int failureCount, int requestCount, double failureRatio, string reason);
+        Message = "HttpClient '{ClientName}'{Authority}: circuit OPENED for {BreakDuration} (next probe at {NextProbeAt:O}) after {FailureCount} failures in {RequestCount} requests (ratio {FailureRatio:0.00}): {Reason}.")]
+    public static partial void CircuitOpened(ILogger logger, string clientName, string authority, TimeSpan? breakDuration, DateTimeOffset? nextProbeAt, int failureCount, int requestCount, double failureRatio, string reason);
 
     [LoggerMessage(EventId = 5, EventName = "CircuitHalfOpened", Level = LogLevel.Information,
         Message = "HttpClient '{ClientName}'{Authority}: circuit HALF-OPEN, letting one probe through: {Reason}.")]

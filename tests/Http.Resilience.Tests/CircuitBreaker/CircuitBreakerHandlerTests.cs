@@ -244,6 +244,8 @@ public class CircuitBreakerHandlerTests
         Assert.Equal(CircuitState.Open, snapshot.State);
         Assert.Equal(ChainHarness.ClientName, snapshot.ClientName);
         Assert.Equal(TimeSpan.FromSeconds(1.5), snapshot.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), snapshot.BreakDuration);
+        Assert.Equal("first break", snapshot.BreakReason);
         var change = Assert.Single(changes);
         Assert.Equal(CircuitState.Closed, change.PreviousState);
         Assert.Equal(CircuitState.Open, change.State);

@@ -1,5 +1,6 @@
 using System.Net;
 using Http.Resilience.Tests.Helpers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Http.Resilience.Tests;
@@ -132,6 +133,8 @@ public class RecoveryRampTests
 
         Assert.False(second.IsCompleted); // waits: not sent, not rejected
         Assert.Equal(3, h.Stub.CallCount);
+        var snapshot = Assert.Single(h.Services.GetRequiredService<IHttpResilienceMonitor>().GetCircuitBreakers());
+        Assert.Equal(1, snapshot.RampLimit);
 
         release.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
         using (await first) { }

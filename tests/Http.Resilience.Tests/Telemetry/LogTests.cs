@@ -46,7 +46,8 @@ public class LogTests
 
         var opened = Single(4);
         Assert.Equal(LogLevel.Error, opened.Level);
-        Assert.Contains("HttpClient 'test': circuit OPENED for 00:00:01.5000000 after 2 failures in 2 requests (ratio 1.00)", opened.Message, StringComparison.Ordinal);
+        Assert.Contains("HttpClient 'test': circuit OPENED for 00:00:01.5000000 (next probe at ", opened.Message, StringComparison.Ordinal);
+        Assert.Contains(") after 2 failures in 2 requests (ratio 1.00)", opened.Message, StringComparison.Ordinal);
         Assert.EndsWith("; first break.", opened.Message, StringComparison.Ordinal);
 
         h.Clock.Advance(TimeSpan.FromSeconds(1.5));

@@ -10,6 +10,7 @@ internal sealed class ClientResilienceState
     private HttpResilienceOptions? _lastValidOptions;
     private ConfigurationRejection? _rejection;
     private long _gateUntil = long.MinValue;
+    private PushbackShare? _pushback;
 
     public ClientResilienceState(string name)
     {
@@ -25,6 +26,10 @@ internal sealed class ClientResilienceState
     /// <summary>The client's adaptive throttle, once first used (see <see cref="ReloadableState.GetOrCreate"/>).</summary>
     public AdaptiveThrottle? AdaptiveThrottle;
 #pragma warning restore SA1401
+
+    /// <summary>Gets how much of this client's traffic the dependency turns away with a named wait (see <see cref="PushbackOptions.KeepWithinQuota"/>).</summary>
+    /// <param name="timestampFrequency">The timestamp ticks per second of the client's <see cref="TimeProvider"/>.</param>
+    public PushbackShare GetPushback(long timestampFrequency) => Volatile.Read(ref _pushback) ?? CreatePushback(timestampFrequency);
 
     /// <summary>Gets or sets the client-wide circuit, once first used (it is never replaced: the registry keeps it).</summary>
     public CircuitStateController? Circuit { get; set; }
@@ -66,6 +71,9 @@ internal sealed class ClientResilienceState
 
     /// <summary>Gets the timestamp until which the pushback gate is closed (in the past when it is open).</summary>
     public long GateUntil => Volatile.Read(ref _gateUntil);
+
+    private PushbackShare CreatePushback(long timestampFrequency)
+        => Interlocked.CompareExchange(ref _pushback, new PushbackShare(timestampFrequency), null) ?? _pushback!;
 
     /// <summary>Returns <see langword="true"/> once: the connection-pool warning is logged once per client, not per handler rotation.</summary>
     public bool TryClaimPoolWarning() => Interlocked.Exchange(ref _poolWarningLogged, 1) == 0;

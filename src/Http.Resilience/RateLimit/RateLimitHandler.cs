@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
@@ -5,8 +7,11 @@ namespace Http.Resilience;
 
 /// <summary>The optional outbound rate limit, outside the bulkhead: waits for a token within the budget, or rejects.</summary>
 /// <remarks>
-/// It also keeps the pushback gate (<see cref="PushbackOptions.Gate"/>): a 429 or 503 that names a wait closes it for the
-/// whole client, and while it is closed requests are rejected at once, as a limiter that has no token would.
+/// It also keeps what the dependency says about its quota. The pushback gate (<see cref="PushbackOptions.Gate"/>): a 429
+/// or 503 that names a wait closes it for the whole client, and while it is closed requests are rejected at once, as a
+/// limiter that has no token would. The pushback share (<see cref="PushbackOptions.KeepWithinQuota"/>): while the
+/// dependency keeps naming waits, new requests beyond about 1.5 per accepted one are rejected here, before they take a
+/// permit of the bulkhead.
 /// </remarks>
 internal sealed class RateLimitHandler : ResilienceHandler
 {
@@ -19,7 +24,8 @@ internal sealed class RateLimitHandler : ResilienceHandler
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        if (context.Options.Pushback.Gate)
+        var pushback = context.Options.Pushback;
+        if (pushback.Gate)
         {
             var gateUntil = context.Client.GateUntil;
             if (gateUntil > context.StartTimestamp)
@@ -27,24 +33,92 @@ internal sealed class RateLimitHandler : ResilienceHandler
                 var left = context.TimeProvider.GetElapsedTime(context.StartTimestamp, gateUntil);
                 return ValueTask.FromException<HttpResponseMessage>(Reject(context, left, $"the server asked this client to wait {left.TotalMilliseconds:F0} ms more"));
             }
-
-            return SendThroughGateAsync(request, context, cancellationToken);
+        }
+        else if (!pushback.KeepWithinQuota)
+        {
+            return SendLimitedAsync(request, context, cancellationToken);
         }
 
-        return SendLimitedAsync(request, context, cancellationToken);
+        if (pushback.KeepWithinQuota)
+        {
+            var share = context.Client.GetPushback(context.TimeProvider.TimestampFrequency);
+            var now = context.StartTimestamp;
+            if (share.IsWatching(now))
+            {
+                var probability = share.SheddingProbability(now);
+                share.RecordRequest(now);
+                if (probability > 0 && _registry.ThrottleRandom() < probability)
+                {
+                    DownstreamGiveUp.Note();
+                    return ValueTask.FromException<HttpResponseMessage>(Reject(
+                        context,
+                        share.LastWait,
+                        string.Create(CultureInfo.InvariantCulture, $"the server has been turning this client's requests away with a named wait; it keeps within what the server admits (probability {probability:0.00})")));
+                }
+            }
+        }
+
+        ValueTask<HttpResponseMessage> pending;
+        try
+        {
+            pending = SendLimitedAsync(request, context, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<HttpResponseMessage>(ex);
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return ObserveWhenDoneAsync(pending, context);
+        }
+
+        var response = pending.Result; // a pooled value task may be consumed once: hand on the response, not the task
+        Observe(response, context);
+        return new ValueTask<HttpResponseMessage>(response);
     }
 
-    /// <summary>Sends, then closes the gate when the answer is a 429 or 503 that names a wait.</summary>
-    private async ValueTask<HttpResponseMessage> SendThroughGateAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
+    private static async ValueTask<HttpResponseMessage> ObserveWhenDoneAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context)
     {
-        var response = await SendLimitedAsync(request, context, cancellationToken).ConfigureAwait(false);
-        if (context.TryGetServerWait(response, out var wait))
+        var response = await pending.ConfigureAwait(false);
+        Observe(response, context);
+        return response;
+    }
+
+    /// <summary>
+    /// Notes what the response says about the dependency's quota: a 429 or 503 that names a wait closes the gate (when on);
+    /// while the pushback share is watching, a 429 that names a wait is pushback and any other response an accept.
+    /// </summary>
+    private static void Observe(HttpResponseMessage response, ResilienceContext context)
+    {
+        var pushback = context.Options.Pushback;
+        var wait = TimeSpan.Zero;
+        var named = (int)response.StatusCode is 429 or 503 && context.TryGetServerWait(response, out wait);
+        if (!named && !pushback.KeepWithinQuota)
         {
-            wait = TimeMath.Min(wait, context.Options.Retry.MaxRetryAfter);
-            context.Client.CloseGate(context.TimeProvider.GetTimestamp() + (long)(wait.TotalSeconds * context.TimeProvider.TimestampFrequency));
+            return;
         }
 
-        return response;
+        var now = context.TimeProvider.GetTimestamp();
+        if (named && pushback.Gate)
+        {
+            var gateWait = TimeMath.Min(wait, context.Options.Retry.MaxRetryAfter);
+            context.Client.CloseGate(now + (long)(gateWait.TotalSeconds * context.TimeProvider.TimestampFrequency));
+        }
+
+        if (pushback.KeepWithinQuota)
+        {
+            var share = context.Client.GetPushback(context.TimeProvider.TimestampFrequency);
+            if (named && response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                share.RecordPushback(now, wait);
+            }
+            else if (share.IsWatching(now))
+            {
+                share.RecordAccept(now);
+            }
+        }
     }
 
     private ValueTask<HttpResponseMessage> SendLimitedAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)

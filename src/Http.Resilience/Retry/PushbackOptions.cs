@@ -26,4 +26,37 @@ public sealed class PushbackOptions
     /// second), so they do not all fire the moment the gate opens.
     /// </remarks>
     public bool Gate { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the client keeps within the quota a dependency pushes back with.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    /// <remarks>
+    /// <para>
+    /// A request that waits out a server-named wait is not using the dependency, yet it holds its place in the client
+    /// (a bulkhead permit) the whole time, and sending more than the dependency admits only buys more refusals. So while
+    /// the dependency keeps turning this client's requests away with a named wait (a 429 with <c>Retry-After</c> or the
+    /// rate-limit headers; at least 10 of them in the last 10 seconds, and more than a third of what the client was asked
+    /// to send):
+    /// </para>
+    /// <list type="bullet">
+    /// <item><description>
+    /// the client sends about 1.5 requests per request the dependency accepts, and rejects the rest locally, without
+    /// sending them, with <see cref="RateLimitRejectedException"/> (its <see cref="RateLimitRejectedException.RetryAfter"/>
+    /// is the last wait the server named) or serves the fallback, when one is on;
+    /// </description></item>
+    /// <item><description>
+    /// requests do not wait out a 429's named wait in the retry loop: the response is returned as it came, with its
+    /// <c>Retry-After</c>, and the permit goes to a new request.
+    /// </description></item>
+    /// </list>
+    /// <para>
+    /// A few named waits (a burst) change nothing: the retry loop waits them out as usual. A 503 is not quota pushback but
+    /// an outage, the circuit's business: its named wait sets the circuit's break (see <see cref="CircuitBreakerOptions.BreakDuration"/>). Against a real rate limiter
+    /// admitting 100 requests a second, a client asked for 400 a second gets the whole quota this way, at about 1.5
+    /// requests per accepted one; waiting every 429 out instead fills the bulkhead with sleeping requests and leaves a
+    /// third of the quota unused. Unlike <see cref="Gate"/>, which stops the whole client until the named instant (right
+    /// for a quota that resets at that instant), this keeps sending at the rate the dependency admits (right for a rate
+    /// limiter that names a wait for each request it turns away while it admits others).
+    /// </para>
+    /// </remarks>
+    public bool KeepWithinQuota { get; set; } = true;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -132,6 +133,14 @@ internal sealed class RetryHandler : ResilienceHandler
                 // The server asked for a wait. One we will not make (too long, or past the budget) ends the retries:
                 // retrying sooner would be rude and futile.
                 if (retryAfter > options.MaxRetryAfter)
+                {
+                    return response;
+                }
+
+                // While the server keeps turning this client away, a request sleeping through its wait would hold a permit
+                // a new request could use, and its retry would take a place in the quota a new request would take.
+                if (response.StatusCode == HttpStatusCode.TooManyRequests && context.Options.Pushback.KeepWithinQuota &&
+                    context.Client.GetPushback(context.TimeProvider.TimestampFrequency).SheddingProbability(context.TimeProvider.GetTimestamp()) > 0)
                 {
                     return response;
                 }

@@ -38,6 +38,8 @@ public class HttpResilienceOptionsTests
         Assert.Equal(Timeout.InfiniteTimeSpan, o.Bulkhead.MaxQueueWait);
         Assert.True(o.Idempotency.Enabled);
         Assert.Equal("Idempotency-Key", o.Idempotency.HeaderName);
+        Assert.True(o.Pushback.KeepWithinQuota);
+        Assert.False(o.Pushback.Gate);
         Assert.True(new HttpResilienceOptionsValidator().Validate("x", o).Succeeded);
     }
 

@@ -102,7 +102,7 @@ public class FuzzTests
         "FaultInjection:Enabled", "FaultInjection:FailureRate", "FaultInjection:FailureStatusCode", "FaultInjection:Latency",
         "FaultInjection:RandomLatency", "FaultInjection:LatencyRate", "FaultInjection:Seed",
         "Idempotency:Enabled", "Idempotency:HeaderName",
-        "AdaptiveThrottling:Enabled", "AdaptiveThrottling:K", "AdaptiveThrottling:Window", "RetryPropagation:Enabled", "RetryPropagation:AttemptHeaderName", "Pushback:ShouldRetryHeaders:0", "Pushback:Gate",
+        "AdaptiveThrottling:Enabled", "AdaptiveThrottling:K", "AdaptiveThrottling:Window", "RetryPropagation:Enabled", "RetryPropagation:AttemptHeaderName", "Pushback:ShouldRetryHeaders:0", "Pushback:Gate", "Pushback:KeepWithinQuota",
         "DeadlinePropagation:Enabled", "DeadlinePropagation:HeaderName", "DeadlinePropagation:SafetyMargin",
         "Unknown", "Retry:Unknown",
     ];

@@ -80,6 +80,7 @@ internal static class Storm
         var clock = Stopwatch.StartNew();
         var recovered = Healthy + outage;
         TimeSpan? drained = null;
+        var backlogQueued = false;
         Console.Write($"  [{mode}] ");
 
         void Start(int id) => pending[id] = Task.Run(async () =>
@@ -116,15 +117,16 @@ internal static class Storm
         while (clock.Elapsed < recovered + maxDrain)
         {
             var now = clock.Elapsed;
-            if (now >= Healthy && next == 0)
+            if (now >= Healthy && !backlogQueued)
             {
+                backlogQueued = true; // the messages queued when the API goes down all go at once
                 for (var i = 0; i < Backlog; i++)
                 {
                     Start(next++);
                 }
             }
 
-            var due = (int)(now.TotalSeconds * ArrivalsPerSecond) + (next >= Backlog ? Backlog : 0);
+            var due = (int)(now.TotalSeconds * ArrivalsPerSecond) + (backlogQueued ? Backlog : 0);
             while (next < due)
             {
                 Start(next++);

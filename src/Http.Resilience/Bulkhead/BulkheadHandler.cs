@@ -54,25 +54,30 @@ internal sealed class BulkheadHandler : ResilienceHandler
 
     /// <summary>
     /// Waits, within the budget left, for the ramp after a close to have room, then sends. A request the ramp has no room
-    /// for before its budget runs out is rejected, as a full bulkhead's queue would reject it.
+    /// for before its budget runs out is rejected, as a full bulkhead's queue would reject it; so is one that finds as many
+    /// requests in flight and waiting as the bulkhead holds (it would have rejected that one at once).
     /// </summary>
     private async ValueTask<HttpResponseMessage> WaitForRampThenSendAsync(
         HttpRequestMessage request, ResilienceContext context, RecoveryRamp ramp, CircuitBreakerOptions circuitOptions, BulkheadOptions options, CancellationToken cancellationToken)
     {
         var wait = context.Remaining;
-        var admitted = await ramp.EnterAsync(wait, cancellationToken).ConfigureAwait(false);
-        if (admitted == false)
+        var entry = await ramp.EnterAsync(wait, options.MaxConcurrency + options.MaxQueue, cancellationToken).ConfigureAwait(false);
+        switch (entry)
         {
-            _registry.Metrics?.RecordBulkheadRejection(context.ClientName, null);
-            var authority = circuitOptions.PerAuthority ? $" ({Authority.Of(request)})" : string.Empty;
-            throw new BulkheadRejectedException(
-                $"The circuit of HttpClient '{context.ClientName}'{authority} closed recently and ramps its requests in flight back up to {options.MaxConcurrency}; " +
-                $"it had no room for this request within the {wait.TotalMilliseconds:F0} ms of budget left. The request was not sent.");
+            case RampEntry.Admitted:
+                return await SendThenLeaveRampAsync(request, context, ramp, options, cancellationToken).ConfigureAwait(false);
+            case RampEntry.Over:
+                return await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
+            default:
+                _registry.Metrics?.RecordBulkheadRejection(context.ClientName, null);
+                var authority = circuitOptions.PerAuthority ? $" ({Authority.Of(request)})" : string.Empty;
+                var why = entry == RampEntry.Full
+                    ? $"as many requests as the bulkhead holds ({options.MaxConcurrency + options.MaxQueue}) are already in flight or waiting"
+                    : $"it had no room for this request within the {wait.TotalMilliseconds:F0} ms of budget left";
+                throw new BulkheadRejectedException(
+                    $"The circuit of HttpClient '{context.ClientName}'{authority} closed recently and ramps its requests in flight back up to {options.MaxConcurrency}; " +
+                    $"{why}. The request was not sent.");
         }
-
-        return admitted == true
-            ? await SendThenLeaveRampAsync(request, context, ramp, options, cancellationToken).ConfigureAwait(false)
-            : await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<HttpResponseMessage> SendThenLeaveRampAsync(

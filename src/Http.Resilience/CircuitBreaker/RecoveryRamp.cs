@@ -24,6 +24,7 @@ internal sealed class RecoveryRamp
     private TimeSpan _length;
     private int _full;
     private int _inFlight;
+    private int _waiting; // waiters that have neither got room nor given up
     private ITimer? _timer;
 
     public RecoveryRamp(TimeProvider timeProvider)
@@ -87,11 +88,14 @@ internal sealed class RecoveryRamp
     }
 
     /// <summary>Waits for room for at most <paramref name="maxWait"/>.</summary>
-    /// <returns>
-    /// <see langword="true"/> when the request got room (it must <see cref="Exit"/>), <see langword="false"/> when the wait
-    /// ran out, <see langword="null"/> when the ramp was already over (nothing to give back).
-    /// </returns>
-    public async ValueTask<bool?> EnterAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    /// <param name="maxWait">The longest wait: the request's budget left.</param>
+    /// <param name="capacity">
+    /// The most requests the ramp holds, in flight and waiting (the bulkhead's limit and queue): a request beyond it is
+    /// turned away at once, as the full bulkhead would turn it away, rather than wait out its whole budget in a queue
+    /// that only grows.
+    /// </param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    public async ValueTask<RampEntry> EnterAsync(TimeSpan maxWait, int capacity, CancellationToken cancellationToken)
     {
         TaskCompletionSource<bool> waiter;
         lock (_lock)
@@ -99,38 +103,49 @@ internal sealed class RecoveryRamp
             var now = _timeProvider.GetTimestamp();
             if (!Refresh_NeedsLock(now))
             {
-                return null; // over meanwhile
+                return RampEntry.Over;
+            }
+
+            if (_inFlight + _waiting >= capacity)
+            {
+                return RampEntry.Full;
             }
 
             waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Enqueue(waiter);
+            _waiting++;
             Admit_NeedsLock(now);
         }
 
         try
         {
-            return await waiter.Task.WaitAsync(maxWait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            await waiter.Task.WaitAsync(maxWait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return RampEntry.Admitted;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             // Given up: unless it got room at the same moment, it leaves the queue (it is skipped when its turn comes).
-            if (waiter.TrySetResult(false))
+            bool gaveUp;
+            lock (_lock)
             {
-                if (ex is OperationCanceledException)
+                gaveUp = waiter.TrySetResult(false);
+                if (gaveUp)
                 {
-                    throw;
+                    _waiting--;
                 }
-
-                return false;
             }
 
             if (ex is OperationCanceledException)
             {
-                Exit();
+                if (!gaveUp)
+                {
+                    Exit();
+                }
+
                 throw;
             }
 
-            return true;
+            return gaveUp ? RampEntry.TimedOut : RampEntry.Admitted;
         }
     }
 
@@ -167,6 +182,7 @@ internal sealed class RecoveryRamp
             if (waiter.TrySetResult(true))
             {
                 _inFlight++;
+                _waiting--;
             }
         }
 
@@ -204,6 +220,7 @@ internal sealed class RecoveryRamp
             if (waiter.TrySetResult(true))
             {
                 _inFlight++;
+                _waiting--;
             }
         }
 

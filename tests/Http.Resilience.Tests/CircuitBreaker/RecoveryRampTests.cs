@@ -61,11 +61,11 @@ public class RecoveryRampTests
         var ramp = Start();
         Assert.Equal(1, Fill(ramp, 10));
 
-        var waiting = ramp.EnterAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask();
+        var waiting = ramp.EnterAsync(Timeout.InfiniteTimeSpan, 1000, CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
         ramp.Exit();
 
-        Assert.True(await waiting);
+        Assert.Equal(RampEntry.Admitted, await waiting);
     }
 
     [Fact]
@@ -73,15 +73,15 @@ public class RecoveryRampTests
     {
         var ramp = Start();
         Assert.Equal(1, Fill(ramp, 10));
-        var first = ramp.EnterAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask();
-        var second = ramp.EnterAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask();
+        var first = ramp.EnterAsync(Timeout.InfiniteTimeSpan, 1000, CancellationToken.None).AsTask();
+        var second = ramp.EnterAsync(Timeout.InfiniteTimeSpan, 1000, CancellationToken.None).AsTask();
 
         _time.Advance((Length / 9) + TimeSpan.FromTicks(1)); // the limit grows from 1 to 10 over the ramp: one more here
-        Assert.True(await first.WaitAsync(Guard));
+        Assert.Equal(RampEntry.Admitted, await first.WaitAsync(Guard));
         Assert.False(second.IsCompleted);
 
         _time.Advance(Length / 9);
-        Assert.True(await second.WaitAsync(Guard));
+        Assert.Equal(RampEntry.Admitted, await second.WaitAsync(Guard));
     }
 
     [Fact]
@@ -90,12 +90,24 @@ public class RecoveryRampTests
         var ramp = Start();
         Assert.Equal(1, Fill(ramp, 10));
 
-        var waiting = ramp.EnterAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None).AsTask();
+        var waiting = ramp.EnterAsync(TimeSpan.FromMilliseconds(500), 1000, CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(500));
 
-        Assert.False(await waiting);
+        Assert.Equal(RampEntry.TimedOut, await waiting);
         ramp.Exit();
         Assert.Equal(1, Fill(ramp, 10)); // the turned-away waiter holds nothing
+    }
+
+    [Fact]
+    public async Task Request_BeyondWhatTheBulkheadHolds_IsTurnedAwayAtOnce_NotQueued()
+    {
+        var ramp = Start();
+        Assert.Equal(1, Fill(ramp, 10));
+        var waiting = ramp.EnterAsync(Timeout.InfiniteTimeSpan, 2, CancellationToken.None).AsTask(); // one in flight, one waiting: full
+
+        Assert.Equal(RampEntry.Full, await ramp.EnterAsync(Timeout.InfiniteTimeSpan, 2, CancellationToken.None));
+        ramp.Exit();
+        Assert.Equal(RampEntry.Admitted, await waiting.WaitAsync(Guard));
     }
 
     [Fact]
@@ -103,11 +115,11 @@ public class RecoveryRampTests
     {
         var ramp = Start();
         Assert.Equal(1, Fill(ramp, 10));
-        var waiters = Enumerable.Range(0, 20).Select(_ => ramp.EnterAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask()).ToList();
+        var waiters = Enumerable.Range(0, 20).Select(_ => ramp.EnterAsync(Timeout.InfiniteTimeSpan, 1000, CancellationToken.None).AsTask()).ToList();
 
         _time.Advance(Length);
 
-        Assert.All(await Task.WhenAll(waiters), Assert.True);
+        Assert.All(await Task.WhenAll(waiters), e => Assert.Equal(RampEntry.Admitted, e));
         Assert.False(ramp.IsActive);
     }
 
@@ -144,31 +156,69 @@ public class RecoveryRampTests
         Assert.Equal(4, h.Stub.CallCount);
     }
 
-    [Fact]
-    public async Task Chain_RequestTheRampHasNoRoomForWithinItsBudget_IsRejectedUnsent()
+    private static readonly TimeSpan SlowRamp = TimeSpan.FromHours(1);
+
+    /// <summary>Opens the circuit with a 503 and closes it with a probe: the ramp starts, at one request of ten.</summary>
+    private static async Task<(ChainHarness Harness, HttpClient Client, RecoveryRamp Ramp)> CloseAsync(TimeSpan deadline)
     {
-        using var h = new ChainHarness(o =>
+        var h = new ChainHarness(o =>
         {
             o.Retry.Enabled = false;
-            o.Deadline = TimeSpan.FromSeconds(1);
+            o.Deadline = deadline;
             o.CircuitBreaker.MinimumThroughput = 1;
-            o.CircuitBreaker.RampUp = TimeSpan.FromSeconds(60);
+            o.CircuitBreaker.RampUp = SlowRamp; // its limit does not grow within these tests' budgets
             o.Bulkhead.MaxConcurrency = 10;
         });
-        h.Stub.ThenStatus(HttpStatusCode.ServiceUnavailable).ThenStatus(HttpStatusCode.OK).ThenHang();
+        h.Stub.ThenStatus(HttpStatusCode.ServiceUnavailable).ThenStatus(HttpStatusCode.OK).ThenStatus(HttpStatusCode.OK);
         var client = h.CreateClient();
         using (await client.GetAsync("/")) { }
         h.Clock.Advance(TimeSpan.FromSeconds(1.5));
         using (await client.GetAsync("/")) { }
-        var hanging = client.GetAsync("/");
-        await h.Stub.WaitForCallsAsync(3);
+        var ramp = h.Registry.GetOrAddCircuit(ChainHarness.ClientName, null).Ramp!;
+        Assert.True(ramp.IsActive);
+        return (h, client, ramp);
+    }
 
-        var second = client.GetAsync("/");
-        h.Clock.Advance(TimeSpan.FromSeconds(1));
+    [Fact]
+    public async Task Chain_RequestTheRampHasNoRoomForWithinItsBudget_IsRejectedUnsent()
+    {
+        var (h, client, ramp) = await CloseAsync(TimeSpan.FromSeconds(1));
+        using (h)
+        {
+            Assert.True(ramp.TryEnter(SlowRamp, 10, out var counted)); // the ramp's one place, held until the end of the test
+            Assert.True(counted);
 
-        var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => second);
-        Assert.Contains("ramps its requests in flight back up to 10", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(3, h.Stub.CallCount);
-        await Assert.ThrowsAnyAsync<Exception>(() => hanging); // its own deadline ends it
+            var waiting = client.GetAsync("/");
+            Assert.False(waiting.IsCompleted);
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+
+            var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => waiting);
+            Assert.Contains("ramps its requests in flight back up to 10; it had no room for this request within the 1000 ms of budget left", ex.Message, StringComparison.Ordinal);
+            Assert.Equal(2, h.Stub.CallCount);
+            ramp.Exit();
+        }
+    }
+
+    [Fact]
+    public async Task Chain_RequestBeyondWhatTheBulkheadHolds_IsRejectedAtOnce()
+    {
+        var (h, client, ramp) = await CloseAsync(TimeSpan.FromSeconds(10));
+        using (h)
+        {
+            Assert.True(ramp.TryEnter(SlowRamp, 10, out _)); // one in flight...
+            var waiting = Enumerable.Range(0, 9).Select(_ => client.GetAsync("/")).ToList(); // ...and nine waiting: the bulkhead's ten
+
+            var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => client.GetAsync("/"));
+
+            Assert.Contains("as many requests as the bulkhead holds (10) are already in flight or waiting", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(waiting, w => w.IsCompleted);
+            h.Clock.Advance(TimeSpan.FromSeconds(10)); // their budgets end: nothing is left waiting
+            foreach (var w in waiting)
+            {
+                await Assert.ThrowsAsync<BulkheadRejectedException>(() => w);
+            }
+
+            ramp.Exit();
+        }
     }
 }

@@ -73,6 +73,9 @@ public class HealthEndpointTests
         Assert.Equal(HttpStatusCode.OK, open.StatusCode); // Degraded answers 200: never pulls the instance
         Assert.Equal("Degraded", await open.Content.ReadAsStringAsync());
         Assert.Equal("Healthy", await http.GetStringAsync("/health")); // liveness: own health only
+        var report = await app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var described = Assert.IsType<string>(report.Entries["http-resilience-circuits"].Data["payment"]);
+        Assert.Matches(@"^Open: break of 0\.[4-8] s \(first break\), next probe in 0\.[4-8] s$", described); // 800 ms, equal-jittered
 
         clock.Advance(TimeSpan.FromMilliseconds(800)); // the break ends: the circuit reads half-open
         Assert.Equal("Degraded", await http.GetStringAsync("/health/dependencies"));

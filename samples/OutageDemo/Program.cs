@@ -7,19 +7,25 @@ using OutageDemo;
 
 // The "Tuesday, 2:47 PM" outage of the article "Failure Is Not an Option", replayed on 127.0.0.1 twice: with plain HttpClients, then with Http.Resilience.
 // dotnet run --project samples/OutageDemo [-- --duration 20] [--seed 1] [--no-chart]
-// dotnet run --project samples/OutageDemo -- --scenario storm [--outage 30] [--max-drain 60]: the retry storm, three ways
+// dotnet run --project samples/OutageDemo -- --scenario storm [--outage 30] [--max-drain 60] [--mode lockstep|microsoft|http-resilience]:
+// the retry storm, three ways (or the one named)
 var duration = TimeSpan.FromSeconds(20);
 var seed = 1;
 var chart = true;
 string? scenario = null;
 var outage = TimeSpan.FromSeconds(30);
 var maxDrain = TimeSpan.FromSeconds(60);
+var modes = Storm.Modes.Keys.ToList();
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--scenario" when i + 1 < args.Length && args[i + 1] is "storm" or "outage":
             scenario = args[i + 1];
+            i++;
+            break;
+        case "--mode" when i + 1 < args.Length && Storm.Modes.ContainsKey(args[i + 1]):
+            modes = [args[i + 1]];
             i++;
             break;
         case "--max-drain" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is >= 1 and <= 600:
@@ -42,14 +48,14 @@ for (var i = 0; i < args.Length; i++)
             chart = false;
             break;
         default:
-            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: OutageDemo [--duration 8..120 seconds per run] [--seed N] [--no-chart] [--scenario outage|storm] [--outage 1..120 seconds] [--max-drain 1..600 seconds] (the last two: storm only)");
+            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: OutageDemo [--duration 8..120 seconds per run] [--seed N] [--no-chart] [--scenario outage|storm] [--outage 1..120 seconds] [--max-drain 1..600 seconds] [--mode lockstep|microsoft|http-resilience] (the last three: storm only)");
             return 2;
     }
 }
 
 if (scenario == "storm")
 {
-    return await Storm.RunAsync(outage, maxDrain, chart);
+    return await Storm.RunAsync(outage, maxDrain, chart, modes);
 }
 
 const int Users = 40;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Http.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -11,14 +12,16 @@ namespace OutageDemo;
 
 /// <summary>
 /// The retry storm of the article "Failure Is Not an Option": an SMS API goes down while 500 messages are queued, and the
-/// retries keep it down after it is back. Replayed on 127.0.0.1 three times: retries in lockstep (the story), jittered
-/// exponential retries (what the peer libraries give), and this chain's defaults.
+/// retries keep it down after it is back. Replayed on 127.0.0.1 three times: retries in lockstep (the story), Microsoft's
+/// standard resilience handler, and this chain's defaults; with both, the app re-sends a failed message about 2 s later.
 /// </summary>
 /// <remarks>
 /// The API has a capacity (400 requests a second of work) shared by everything in flight (processor sharing: with n in
 /// flight, each progresses at 1/n of the speed), and gives up on a request it could not finish within 500 ms (the work is
 /// wasted). So a burst of a few hundred requests makes every one of them too slow, none completes, and a storm that keeps
 /// arriving keeps the API down although nothing is wrong with it any more. New messages arrive at 50 a second throughout.
+/// No client can drain the backlog faster than the physical limit: the messages waiting when the API comes back (the
+/// backlog and what arrived during the outage) over the capacity left after the new arrivals.
 /// </remarks>
 internal static class Storm
 {
@@ -28,22 +31,43 @@ internal static class Storm
     private static readonly TimeSpan GiveUp = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Healthy = TimeSpan.FromSeconds(2);
 
-    public static async Task<int> RunAsync(TimeSpan outage, TimeSpan maxDrain, bool chart)
+    /// <summary>How long after the API is back new messages are followed (their wait is measured), at least.</summary>
+    private static readonly TimeSpan Observe = TimeSpan.FromSeconds(10);
+
+    /// <summary>The three ways, by the names <c>--mode</c> takes.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Modes = new Dictionary<string, string>
     {
+        ["lockstep"] = "lockstep retries",
+        ["microsoft"] = "Microsoft standard",
+        ["http-resilience"] = "Http.Resilience",
+    };
+
+    /// <param name="outage">How long the API is down.</param>
+    /// <param name="maxDrain">How long after the API is back a run ends at the latest.</param>
+    /// <param name="chart">Whether to write storm.png.</param>
+    /// <param name="modes">The ways to run (keys of <see cref="Modes"/>), in order.</param>
+    public static async Task<int> RunAsync(TimeSpan outage, TimeSpan maxDrain, bool chart, IReadOnlyList<string> modes)
+    {
+        var limit = TimeSpan.FromSeconds((Backlog + (ArrivalsPerSecond * outage.TotalSeconds)) / (CapacityPerSecond - ArrivalsPerSecond));
         Console.WriteLine($"Retry storm: an API of {CapacityPerSecond:0} requests/s capacity is down for {outage.TotalSeconds:0} s with {Backlog} messages queued, " +
-                          $"{ArrivalsPerSecond} new ones a second; each run ends when the backlog is drained, or {maxDrain.TotalSeconds:0} s after the API is back.");
+                          $"{ArrivalsPerSecond} new ones a second; each run ends when the backlog is drained (and new messages were followed for " +
+                          $"{Shorter(Observe, maxDrain).TotalSeconds:0} s), or {maxDrain.TotalSeconds:0} s after the API is back.");
+        Console.WriteLine($"Physical limit: no client drains the backlog in less than {limit.TotalSeconds:0.0} s after the API is back " +
+                          $"(({Backlog} + {ArrivalsPerSecond} x {outage.TotalSeconds:0}) messages / ({CapacityPerSecond:0} - {ArrivalsPerSecond}) per second).");
         var results = new List<StormResult>();
-        foreach (var mode in new[] { "lockstep retries", "jittered retries", "Http.Resilience" })
+        foreach (var mode in modes)
         {
-            results.Add(await RunOnceAsync(mode, outage, maxDrain));
+            results.Add(await RunOnceAsync(Modes[mode], outage, maxDrain));
         }
 
         Console.WriteLine();
-        Console.WriteLine($"  {"",-44} {results[0].Mode,18} {results[1].Mode,18} {results[2].Mode,18}");
-        void Row(string label, Func<StormResult, string> value) => Console.WriteLine($"  {label,-44} {value(results[0]),18} {value(results[1]),18} {value(results[2]),18}");
+        Console.WriteLine($"  {"",-50}{string.Concat(results.Select(r => $" {r.Mode,20}"))}");
+        void Row(string label, Func<StormResult, string> value) => Console.WriteLine($"  {label,-50}{string.Concat(results.Select(r => $" {value(r),20}"))}");
         Row("API requests/s during the outage", r => r.DuringOutagePerSecond.ToString("0", CultureInfo.InvariantCulture));
         Row("API requests/s after it is back, until drained", r => r.AfterPerSecond.ToString("0", CultureInfo.InvariantCulture));
-        Row("backlog drained after the API is back", r => r.Drain is { } d ? $"{d.TotalSeconds:0.0} s" : $"not in {maxDrain.TotalSeconds:0} s");
+        Row($"backlog drained after the API is back (limit {limit.TotalSeconds:0.0} s)", r => r.Drain is { } d ? $"{d.TotalSeconds:0.0} s" : $"not in {maxDrain.TotalSeconds:0} s");
+        Row("new messages' wait, median", r => Wait(r.NewWaits, 0.5));
+        Row("new messages' wait, p99", r => Wait(r.NewWaits, 0.99));
         Row("API requests per delivered message", r => r.RequestsPerDelivered.ToString("0.00", CultureInfo.InvariantCulture));
         Row("requests the API worked on, then gave up", r => r.Wasted.ToString(CultureInfo.InvariantCulture));
         Row("messages delivered", r => r.Delivered.ToString(CultureInfo.InvariantCulture));
@@ -55,6 +79,20 @@ internal static class Storm
         }
 
         return 0;
+    }
+
+    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>A percentile of the waits; a message never delivered waits forever, and says so.</summary>
+    private static string Wait(double[] waits, double percentile)
+    {
+        if (waits.Length == 0)
+        {
+            return "-";
+        }
+
+        var value = waits[Math.Min(waits.Length - 1, (int)Math.Ceiling(percentile * waits.Length) - 1)];
+        return double.IsPositiveInfinity(value) ? "not delivered" : $"{value:0.00} s";
     }
 
     private static async Task<StormResult> RunOnceAsync(string mode, TimeSpan outage, TimeSpan maxDrain)
@@ -71,50 +109,72 @@ internal static class Storm
         {
             client.AddHttpResilience(); // the defaults, nothing tuned
         }
+        else if (mode == "Microsoft standard")
+        {
+            client.AddStandardResilienceHandler(); // the defaults, nothing tuned
+        }
 
         await using var provider = services.BuildServiceProvider();
         var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("sms");
+        var circuit = new ConcurrentQueue<string>();
+        var runClock = Stopwatch.StartNew();
+        if (mode == "Http.Resilience")
+        {
+            provider.GetRequiredService<IHttpResilienceMonitor>().CircuitStateChanged += (_, e) =>
+                circuit.Enqueue($"{runClock.Elapsed.TotalSeconds:0.0} s {e.State}{(e.BreakDuration is { } b ? $" for {b.TotalSeconds:0.0} s" : string.Empty)}");
+        }
+
         var pending = new ConcurrentDictionary<int, Task>();
+        var arrived = new ConcurrentDictionary<int, TimeSpan>();
+        var deliveredAt = new ConcurrentDictionary<int, TimeSpan>();
         var next = 0;
         var delivered = 0;
         var clock = Stopwatch.StartNew();
         var recovered = Healthy + outage;
+        var end = recovered + maxDrain;
+        var observeUntil = recovered + Shorter(Observe, maxDrain);
+        var backlogLeft = -1; // messages that arrived before the API was back and are not delivered yet, once counted
         TimeSpan? drained = null;
         var backlogQueued = false;
         Console.Write($"  [{mode}] ");
 
-        void Start(int id) => pending[id] = Task.Run(async () =>
+        void Start(int id)
         {
-            for (var attempt = 0; clock.Elapsed < recovered + maxDrain; attempt++)
+            arrived[id] = clock.Elapsed;
+            pending[id] = Task.Run(async () =>
             {
-                try
+                for (var attempt = 0; clock.Elapsed < end; attempt++)
                 {
-                    using var response = await http.PostAsync("send", new StringContent($"message {id}"));
-                    if (response.IsSuccessStatusCode)
+                    try
                     {
-                        Interlocked.Increment(ref delivered);
-                        break;
+                        using var response = await http.PostAsync("send", new StringContent($"message {id}"));
+                        if (response.IsSuccessStatusCode)
+                        {
+                            deliveredAt[id] = clock.Elapsed;
+                            Interlocked.Increment(ref delivered);
+                            break;
+                        }
                     }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException)
-                {
+                    catch (HttpRequestException)
+                    {
+                    }
+                    catch (TaskCanceledException)
+                    {
+                    }
+                    catch (Polly.ExecutionRejectedException) // Microsoft's handler: its circuit, timeout or limiter turned the request away
+                    {
+                    }
+
+                    await Task.Delay(mode == "lockstep retries"
+                        ? TimeSpan.FromSeconds(2) // the story: every message retries on the same tick
+                        : TimeSpan.FromSeconds(2 + (Random.Shared.NextDouble() * 0.5))); // the app re-sends a failed message ~2 s later
                 }
 
-                await Task.Delay(mode switch
-                {
-                    "lockstep retries" => TimeSpan.FromSeconds(2), // the story: every message retries on the same tick
-                    "jittered retries" => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 500 * Math.Pow(2, attempt))),
-                    _ => TimeSpan.FromSeconds(2 + (Random.Shared.NextDouble() * 0.5)), // the app re-sends a failed message ~2 s later
-                });
-            }
+                pending.TryRemove(id, out _);
+            });
+        }
 
-            pending.TryRemove(id, out _);
-        });
-
-        while (clock.Elapsed < recovered + maxDrain)
+        while (clock.Elapsed < end)
         {
             var now = clock.Elapsed;
             if (now >= Healthy && !backlogQueued)
@@ -132,29 +192,54 @@ internal static class Storm
                 Start(next++);
             }
 
-            if (now > recovered && pending.IsEmpty)
+            if (now >= recovered)
             {
-                drained = now - recovered;
-                break;
+                if (backlogLeft < 0)
+                {
+                    backlogLeft = next; // every message so far arrived before the API was back
+                }
+
+                if (drained is null && Enumerable.Range(0, backlogLeft).All(deliveredAt.ContainsKey))
+                {
+                    drained = now - recovered;
+                }
+
+                if (drained is not null && now >= observeUntil)
+                {
+                    break;
+                }
             }
 
             await Task.Delay(20);
         }
 
+        var stopped = clock.Elapsed;
         await Task.WhenAll(pending.Values);
         Console.WriteLine(drained is { } d ? $"drained {d.TotalSeconds:0.0} s after the API was back" : "not drained");
+        if (!circuit.IsEmpty)
+        {
+            Console.WriteLine($"    circuit (the API is down from {Healthy.TotalSeconds:0.0} s to {recovered.TotalSeconds:0.0} s): {string.Join(", ", circuit)}");
+        }
+
+        var newWaits = arrived.Where(a => a.Value >= recovered && a.Value < stopped)
+            .Select(a => deliveredAt.TryGetValue(a.Key, out var at) ? (at - a.Value).TotalSeconds : double.PositiveInfinity)
+            .Order()
+            .ToArray();
+        var span = drained ?? maxDrain;
         return new StormResult(
             mode,
             api.ReceivedBetween(Healthy, recovered) / outage.TotalSeconds,
-            api.ReceivedBetween(recovered, recovered + (drained ?? maxDrain)) / (drained ?? maxDrain).TotalSeconds,
+            api.ReceivedBetween(recovered, recovered + span) / span.TotalSeconds,
             drained,
+            newWaits,
             delivered == 0 ? double.NaN : api.Received / (double)delivered,
             api.Wasted,
             delivered,
             api.PerSecond());
     }
 
-    private sealed record StormResult(string Mode, double DuringOutagePerSecond, double AfterPerSecond, TimeSpan? Drain, double RequestsPerDelivered, long Wasted, int Delivered, int[] PerSecond);
+    private sealed record StormResult(
+        string Mode, double DuringOutagePerSecond, double AfterPerSecond, TimeSpan? Drain, double[] NewWaits, double RequestsPerDelivered, long Wasted, int Delivered, int[] PerSecond);
 
     /// <summary>The capacity-limited API: processor sharing over everything in flight, a server-side give-up, an outage.</summary>
     private sealed class StormApi(TimeSpan outage)

@@ -34,7 +34,9 @@ public class OutageDemoTests
         {
             Assert.True(exitCode == 0, text);
             Assert.Contains("lockstep retries", text, StringComparison.Ordinal);
-            Assert.Contains("jittered retries", text, StringComparison.Ordinal);
+            Assert.Contains("Microsoft standard", text, StringComparison.Ordinal);
+            Assert.Contains("Physical limit", text, StringComparison.Ordinal);
+            Assert.Contains("new messages' wait, median", text, StringComparison.Ordinal);
             Assert.Contains("API requests per delivered message", text, StringComparison.Ordinal);
             Assert.Contains("requests the API worked on, then gave up", text, StringComparison.Ordinal);
             Assert.True(new FileInfo(Path.Combine(output, "storm.png")).Length > 1000);

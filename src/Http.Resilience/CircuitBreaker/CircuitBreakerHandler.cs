@@ -77,6 +77,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
 
         var response = pending.Result;
+        PushbackObserver.Observe(response, context);
         var outcome = Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero);
         circuit.Complete(permit, outcome, options, ServerWait(response, outcome, permit, context));
         return new ValueTask<HttpResponseMessage>(response);
@@ -91,6 +92,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         try
         {
             var response = await pending.ConfigureAwait(false);
+            PushbackObserver.Observe(response, context); // for the pushback gate and share of the rate-limit layer
             outcome = Classify(response, options, timed ? context.TimeProvider.GetElapsedTime(started) : TimeSpan.Zero);
             serverWait = ServerWait(response, outcome, permit, context);
             return response;

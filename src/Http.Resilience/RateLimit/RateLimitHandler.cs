@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 
@@ -11,7 +10,8 @@ namespace Http.Resilience;
 /// or 503 that names a wait closes it for the whole client, and while it is closed requests are rejected at once, as a
 /// limiter that has no token would. The pushback share (<see cref="PushbackOptions.KeepWithinQuota"/>): while the
 /// dependency keeps naming waits, new requests beyond about 1.5 per accepted one are rejected here, before they take a
-/// permit of the bulkhead.
+/// permit of the bulkhead. What the responses say is noted by <see cref="PushbackObserver"/>: in the circuit layer, which
+/// looks at every logical response anyway, or here when the circuit is off.
 /// </remarks>
 internal sealed class RateLimitHandler : ResilienceHandler
 {
@@ -58,6 +58,13 @@ internal sealed class RateLimitHandler : ResilienceHandler
             }
         }
 
+        if (context.Options.CircuitBreaker is { Enabled: true })
+        {
+            // The circuit already looks at every logical response; it notes the pushback there, sparing every request an
+            // extra asynchronous step here.
+            return SendLimitedAsync(request, context, cancellationToken);
+        }
+
         ValueTask<HttpResponseMessage> pending;
         try
         {
@@ -74,7 +81,7 @@ internal sealed class RateLimitHandler : ResilienceHandler
         }
 
         var response = pending.Result; // a pooled value task may be consumed once: hand on the response, not the task
-        Observe(response, context);
+        PushbackObserver.Observe(response, context);
         return new ValueTask<HttpResponseMessage>(response);
     }
 
@@ -82,43 +89,8 @@ internal sealed class RateLimitHandler : ResilienceHandler
     private static async ValueTask<HttpResponseMessage> ObserveWhenDoneAsync(ValueTask<HttpResponseMessage> pending, ResilienceContext context)
     {
         var response = await pending.ConfigureAwait(false);
-        Observe(response, context);
+        PushbackObserver.Observe(response, context);
         return response;
-    }
-
-    /// <summary>
-    /// Notes what the response says about the dependency's quota: a 429 or 503 that names a wait closes the gate (when on);
-    /// while the pushback share is watching, a 429 that names a wait is pushback and any other response an accept.
-    /// </summary>
-    private static void Observe(HttpResponseMessage response, ResilienceContext context)
-    {
-        var pushback = context.Options.Pushback;
-        var wait = TimeSpan.Zero;
-        var named = (int)response.StatusCode is 429 or 503 && context.TryGetServerWait(response, out wait);
-        if (!named && !pushback.KeepWithinQuota)
-        {
-            return;
-        }
-
-        var now = context.TimeProvider.GetTimestamp();
-        if (named && pushback.Gate)
-        {
-            var gateWait = TimeMath.Min(wait, context.Options.Retry.MaxRetryAfter);
-            context.Client.CloseGate(now + (long)(gateWait.TotalSeconds * context.TimeProvider.TimestampFrequency));
-        }
-
-        if (pushback.KeepWithinQuota)
-        {
-            var share = context.Client.GetPushback(context.TimeProvider.TimestampFrequency);
-            if (named && response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                share.RecordPushback(now, wait);
-            }
-            else if (share.IsWatching(now))
-            {
-                share.RecordAccept(now);
-            }
-        }
     }
 
     private ValueTask<HttpResponseMessage> SendLimitedAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)

@@ -5,13 +5,17 @@ namespace Http.Resilience;
 
 /// <summary>Caps the requests in flight to one dependency, so a slow one can only hold its own share.</summary>
 /// <remarks>
-/// For a while after the circuit closes, the cap ramps up from a tenth of the limit (see <see cref="RecoveryRamp"/>): the
-/// ramp is asked here, before a permit is taken, so a request waiting for room in the ramp holds no permit and the ramp
-/// never turns into bulkhead rejections.
+/// <para>
 /// Permits come from <see cref="BulkheadState"/>. When no permit is free: with no queue (the default) the request is
 /// rejected at once; with a queue (a <see cref="ConcurrencyLimiter"/>) it waits at most <c>min(MaxQueueWait, budget left)</c>.
 /// The permit is returned on every path: at once when the rest of the chain completed synchronously (or threw), otherwise
 /// in a <c>finally</c> once it completes.
+/// </para>
+/// <para>
+/// For a while after the circuit closes, the cap ramps up from a tenth of the limit (see <see cref="RecoveryRamp"/>): the
+/// ramp is asked here, before a permit is taken, so a request waiting for room in the ramp holds no permit and the ramp
+/// never turns into bulkhead rejections.
+/// </para>
 /// </remarks>
 internal sealed class BulkheadHandler : ResilienceHandler
 {
@@ -69,7 +73,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
             case RampEntry.Over:
                 return await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
             default:
-                _registry.Metrics?.RecordBulkheadRejection(context.ClientName, null);
+                _registry.Metrics?.RecordBulkheadRejection(context.ClientName, options.PerAuthority ? Authority.Of(request) : null);
                 var authority = circuitOptions.PerAuthority ? $" ({Authority.Of(request)})" : string.Empty;
                 var why = entry == RampEntry.Full
                     ? $"as many requests as the bulkhead holds ({options.MaxConcurrency + options.MaxQueue}) are already in flight or waiting"

@@ -15,6 +15,8 @@ namespace Http.Resilience;
 /// </remarks>
 public sealed class CircuitBreakerOptions
 {
+    private TimeSpan? _maxBreakDuration;
+
     /// <summary>Gets or sets a value indicating whether the circuit breaker is on.</summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Enabled { get; set; } = true;
@@ -44,10 +46,16 @@ public sealed class CircuitBreakerOptions
 
     /// <summary>Gets or sets the longest break, however many probes failed.</summary>
     /// <value>
-    /// The default value is 60 seconds. Must be at least <see cref="BreakDuration"/> and at most 1 day. Set it equal to
-    /// <see cref="BreakDuration"/> for a fixed break of exactly that length, not jittered and never lengthened.
+    /// The default value is 60 seconds, or <see cref="BreakDuration"/> when that is longer (so a configuration that only
+    /// sets a long first break keeps working). When set, must be at least <see cref="BreakDuration"/> and at most 1 day.
+    /// Set it equal to <see cref="BreakDuration"/> for a fixed break of exactly that length, not jittered and never
+    /// lengthened.
     /// </value>
-    public TimeSpan MaxBreakDuration { get; set; } = HttpResilienceDefaults.MaxBreakDuration;
+    public TimeSpan MaxBreakDuration
+    {
+        get => _maxBreakDuration ?? (BreakDuration > HttpResilienceDefaults.MaxBreakDuration ? BreakDuration : HttpResilienceDefaults.MaxBreakDuration);
+        set => _maxBreakDuration = value;
+    }
 
     /// <summary>Gets or sets how long the requests in flight take to ramp back to the bulkhead's limit after the circuit closes.</summary>
     /// <value>

@@ -10,6 +10,19 @@ namespace Http.Resilience.Tests;
 public class HttpResilienceOptionsTests
 {
     [Fact]
+    public void MaxBreakDuration_Unset_FollowsALongerFirstBreak_SoAnOldConfigurationStaysValid()
+    {
+        var o = new HttpResilienceOptions();
+        o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(90); // set before the break adapted, when it was the only break
+
+        Assert.Equal(TimeSpan.FromSeconds(90), o.CircuitBreaker.MaxBreakDuration);
+        Assert.True(new HttpResilienceOptionsValidator().Validate("x", o).Succeeded);
+
+        o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromSeconds(60); // set explicitly below it: a mistake, reported
+        Assert.Contains("CircuitBreaker.MaxBreakDuration", new HttpResilienceOptionsValidator().Validate("x", o).FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Defaults_MatchTheDesignTable()
     {
         var o = new HttpResilienceOptions();

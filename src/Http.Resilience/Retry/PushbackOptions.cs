@@ -50,10 +50,11 @@ public sealed class PushbackOptions
     /// </list>
     /// <para>
     /// A few named waits (a burst) change nothing: the retry loop waits them out as usual. A 503 is not quota pushback but
-    /// an outage, the circuit's business: its named wait sets the circuit's break (see <see cref="CircuitBreakerOptions.BreakDuration"/>). Against a real rate limiter
-    /// admitting 100 requests a second, a client asked for 400 a second gets the whole quota this way, at about 1.5
-    /// requests per accepted one; waiting every 429 out instead fills the bulkhead with sleeping requests and leaves a
-    /// third of the quota unused. Unlike <see cref="Gate"/>, which stops the whole client until the named instant (right
+    /// an outage, the circuit's business: its named wait sets the circuit's break (see
+    /// <see cref="CircuitBreakerOptions.BreakDuration"/>). Against a rate limiter admitting 100 requests a second, a client
+    /// asked for 400 a second gets the whole quota this way, at under 2 requests per accepted one; waiting every 429 out
+    /// instead holds a bulkhead permit per sleeping request (which can leave part of the quota unused) and sends the server
+    /// over 4 requests per accepted one. Unlike <see cref="Gate"/>, which stops the whole client until the named instant (right
     /// for a quota that resets at that instant), this keeps sending at the rate the dependency admits (right for a rate
     /// limiter that names a wait for each request it turns away while it admits others).
     /// </para>

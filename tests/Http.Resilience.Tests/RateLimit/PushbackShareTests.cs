@@ -109,6 +109,32 @@ public class PushbackShareTests
         Assert.Contains("turning this client's requests away with a named wait", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)] // the rate-limit layer notes the pushback itself
+    [InlineData(true)] // the circuit layer notes it, as it looks at every response anyway
+    public async Task Chain_NotesPushbackWithOrWithoutTheCircuit(bool circuit)
+    {
+        using var h = new ChainHarness(o =>
+        {
+            o.Retry.Enabled = false;
+            o.CircuitBreaker.Enabled = circuit;
+        });
+        h.Registry.ThrottleRandom = () => 0;
+        for (var i = 0; i < PushbackShare.MinimumPushbacks; i++)
+        {
+            h.Stub.ThenStatus(HttpStatusCode.TooManyRequests, RetryAfterOneSecond);
+        }
+
+        var client = h.CreateClient();
+        for (var i = 0; i < PushbackShare.MinimumPushbacks; i++)
+        {
+            using var refused = await client.GetAsync("/");
+        }
+
+        await Assert.ThrowsAsync<RateLimitRejectedException>(() => client.GetAsync("/"));
+        Assert.Equal(PushbackShare.MinimumPushbacks, h.Stub.CallCount);
+    }
+
     [Fact]
     public async Task Chain_Burst_RetryWaitsOutTheNamedWait()
     {

@@ -75,7 +75,7 @@ internal sealed class RecoveryRamp
                 return true; // the ramp is over
             }
 
-            if (_waiters.Count == 0 && _inFlight < Limit_NeedsLock(now))
+            if (_waiting == 0 && _inFlight < Limit_NeedsLock(now))
             {
                 _inFlight++;
                 counted = true;

@@ -214,6 +214,10 @@ internal sealed class BulkheadState : AuthorityState
                 var lease = Limiter.AttemptAcquire();
                 if (lease.IsAcquired)
                 {
+                    // The limiter's lock is not a full fence: without one, the caller's check for a successor could be
+                    // read before this permit is visible to the reload counting this generation's requests, and neither
+                    // would see the other (the successor then admits one request too many).
+                    Interlocked.MemoryBarrier();
                     permit = new Permit(lease);
                     return true;
                 }

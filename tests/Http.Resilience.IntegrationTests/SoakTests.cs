@@ -96,6 +96,7 @@ public class SoakTests(ITestOutputHelper output)
             o.CircuitBreaker.MinimumThroughput = 50;
             o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(1);
             o.CircuitBreaker.BreakDuration = TimeSpan.FromMilliseconds(250);
+            o.CircuitBreaker.MaxBreakDuration = o.CircuitBreaker.BreakDuration; // phases last about a second: the break must not grow past one
             o.Bulkhead.MaxConcurrency = Concurrency;
         }
 

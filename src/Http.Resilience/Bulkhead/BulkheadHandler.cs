@@ -53,7 +53,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
     /// <summary>The ramp of the circuit this request will go through, once the circuit has closed after a probe.</summary>
     private RecoveryRamp? RampOf(HttpRequestMessage request, ResilienceContext context, CircuitBreakerOptions circuitOptions)
         => circuitOptions.PerAuthority
-            ? _registry.GetOrAddCircuit(context.Client, Authority.Of(request), circuitOptions.MaxAuthorities).Ramp
+            ? _registry.GetOrAddCircuit(context.Client, context.AuthorityOf(request), circuitOptions.MaxAuthorities).Ramp
             : context.Client.Circuit?.Ramp;
 
     /// <summary>
@@ -73,8 +73,8 @@ internal sealed class BulkheadHandler : ResilienceHandler
             case RampEntry.Over:
                 return await SendBulkheaded(request, context, options, cancellationToken).ConfigureAwait(false);
             default:
-                _registry.Metrics?.RecordBulkheadRejection(context.ClientName, options.PerAuthority ? Authority.Of(request) : null);
-                var authority = circuitOptions.PerAuthority ? $" ({Authority.Of(request)})" : string.Empty;
+                _registry.Metrics?.RecordBulkheadRejection(context.ClientName, options.PerAuthority ? context.AuthorityOf(request) : null);
+                var authority = circuitOptions.PerAuthority ? $" ({context.AuthorityOf(request)})" : string.Empty;
                 var why = entry == RampEntry.Full
                     ? $"as many requests as the bulkhead holds ({options.MaxConcurrency + options.MaxQueue}) are already in flight or waiting"
                     : $"it had no room for this request within the {wait.TotalMilliseconds:F0} ms of budget left";
@@ -99,7 +99,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
 
     private ValueTask<HttpResponseMessage> SendBulkheaded(HttpRequestMessage request, ResilienceContext context, BulkheadOptions options, CancellationToken cancellationToken)
     {
-        var authority = options.PerAuthority ? Authority.Of(request) : null;
+        var authority = options.PerAuthority ? context.AuthorityOf(request) : null;
         BulkheadState bulkhead;
         BulkheadState.Generation generation;
         while (true)

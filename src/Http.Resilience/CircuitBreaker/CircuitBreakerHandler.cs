@@ -27,7 +27,7 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
         }
 
         var circuit = options.PerAuthority
-            ? _registry.GetOrAddCircuit(context.Client, Authority.Of(request), options.MaxAuthorities)
+            ? _registry.GetOrAddCircuit(context.Client, context.AuthorityOf(request), options.MaxAuthorities)
             : _registry.GetOrAddCircuit(context.Client, null);
         var permit = circuit.TryEnter(options, static context => ProbeLease(context), context);
         if (permit.Kind == CircuitPermitKind.Rejected)

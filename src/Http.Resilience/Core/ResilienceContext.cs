@@ -24,6 +24,8 @@ internal sealed class ResilienceContext
     private long _startTimestamp;
     private HttpResponseMessage? _waitRead; // the response whose named wait _serverWait holds
     private TimeSpan? _serverWait;
+    private string? _authority;
+    private bool _authorityRead;
 
     private ResilienceContext()
     {
@@ -96,6 +98,8 @@ internal sealed class ResilienceContext
         InnermostTask = null;
         _waitRead = null;
         _serverWait = null;
+        _authority = null;
+        _authorityRead = false;
         t_spare = this;
     }
 
@@ -183,6 +187,22 @@ internal sealed class ResilienceContext
 
         wait = _serverWait.GetValueOrDefault();
         return _serverWait.HasValue;
+    }
+
+    /// <summary>
+    /// Gets the authority (scheme, host, port) of <paramref name="request"/>, worked out once per logical request: the
+    /// per-authority bulkhead, the circuit and the ramp in front of the bulkhead all key on it, and every attempt sends
+    /// the same request.
+    /// </summary>
+    public string? AuthorityOf(HttpRequestMessage request)
+    {
+        if (!_authorityRead)
+        {
+            _authority = Authority.Of(request);
+            _authorityRead = true;
+        }
+
+        return _authority;
     }
 
     public static ResilienceContext? Get(HttpRequestMessage request)

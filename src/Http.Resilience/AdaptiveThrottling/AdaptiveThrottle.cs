@@ -22,13 +22,14 @@ internal sealed class AdaptiveThrottle : IReloadableState<AdaptiveThrottle, Adap
 
     public bool Matches(AdaptiveThrottlingOptions options) => options.K == K && options.Window == Window;
 
-    /// <summary>SRE's client request rejection probability: <c>max(0, (requests - K * accepts) / (requests + 1))</c>.</summary>
-    public double RejectionProbability(long timestamp)
-    {
-        double requests = _requests.Sum(timestamp);
-        double accepts = _accepts.Sum(timestamp);
-        return Math.Max(0, (requests - (K * accepts)) / (requests + 1));
-    }
+    /// <summary>SRE's client request rejection probability over this client's window (see <see cref="RejectionProbability(double, double, double)"/>).</summary>
+    public double RejectionProbability(long timestamp) => RejectionProbability(_requests.Sum(timestamp), _accepts.Sum(timestamp), K);
+
+    /// <summary>
+    /// SRE's client request rejection probability, <c>max(0, (requests - K * accepts) / (requests + 1))</c>: it lets the
+    /// client send about <c>K</c> requests per accepted one, however many it is asked for.
+    /// </summary>
+    public static double RejectionProbability(double requests, double accepts, double k) => Math.Max(0, (requests - (k * accepts)) / (requests + 1));
 
     public void RecordRequest(long timestamp) => _requests.Add(timestamp, 1);
 

@@ -68,8 +68,7 @@ internal sealed class PushbackShare
             return 0;
         }
 
-        double requests = _requests.Sum(timestamp);
-        return Math.Max(0, (requests - (K * _accepts.Sum(timestamp))) / (requests + 1));
+        return AdaptiveThrottle.RejectionProbability(_requests.Sum(timestamp), _accepts.Sum(timestamp), K);
     }
 
     /// <summary>Counts a request the client was asked to send (one it then rejects too).</summary>

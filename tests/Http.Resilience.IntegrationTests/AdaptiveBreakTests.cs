@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.Channels;
 using Http.Resilience.IntegrationTests.Helpers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
@@ -138,6 +139,18 @@ public class AdaptiveBreakTests
         var peak = 0;
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failing = 1;
+        var arrivals = Channel.CreateUnbounded<int>(); // one item per request counted in flight
+
+        // Waits until the server holds n requests, woken by each one it counts (a hit is signalled before it is counted).
+        async Task UntilInFlightAsync(int n)
+        {
+            using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(15)); // real time: a broken ramp fails, not hangs
+            while (Volatile.Read(ref inFlight) < n)
+            {
+                await arrivals.Reader.ReadAsync(guard.Token);
+            }
+        }
+
         await using var server = await LoopbackServer.StartAsync(async (context, _) =>
         {
             if (Volatile.Read(ref failing) == 1)
@@ -146,11 +159,13 @@ public class AdaptiveBreakTests
                 return;
             }
 
+            var release = Volatile.Read(ref hold).Task; // read before it is counted: once counted, the test may replace it
             var now = Interlocked.Increment(ref inFlight);
             InterlockedMax(ref peak, now);
+            arrivals.Writer.TryWrite(now);
             try
             {
-                await hold.Task;
+                await release;
             }
             finally
             {
@@ -170,26 +185,26 @@ public class AdaptiveBreakTests
         Volatile.Write(ref failing, 0);
         time.Advance(TimeSpan.FromSeconds(3));
         var probe = client.GetAsync("/");
-        await server.WaitForHitsAsync(HttpResilienceDefaultsMinimumThroughput + 1);
+        await UntilInFlightAsync(1);
         hold.SetResult(); // the probe answers and closes the circuit; from now on requests are held again
         using (var closed = await probe)
         {
             Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         }
 
-        hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hits = server.Hits;
+        Volatile.Write(ref hold, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var requests = Enumerable.Range(0, Limit).Select(_ => client.GetAsync("/")).ToList();
-        await server.WaitForHitsAsync(hits + 2);
+        await UntilInFlightAsync(2);
         Assert.Equal(2, Volatile.Read(ref peak)); // a tenth of 20: the other 18 wait, unsent and not rejected
         Assert.DoesNotContain(requests, r => r.IsCompleted);
 
         time.Advance(TimeSpan.FromSeconds(2.5)); // halfway: 2 + 18 / 2 = 11
-        await server.WaitForHitsAsync(hits + 11);
+        await UntilInFlightAsync(11);
         Assert.Equal(11, Volatile.Read(ref peak));
 
         time.Advance(TimeSpan.FromSeconds(2.5)); // the end of the ramp: everyone
-        await server.WaitForHitsAsync(hits + Limit);
+        await UntilInFlightAsync(Limit);
+        Assert.Equal(Limit, Volatile.Read(ref peak));
         hold.SetResult();
         foreach (var request in requests)
         {

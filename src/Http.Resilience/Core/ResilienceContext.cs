@@ -100,6 +100,7 @@ internal sealed class ResilienceContext
         _serverWait = null;
         _authority = null;
         _authorityRead = false;
+        ContentReplayable = false;
         t_spare = this;
     }
 
@@ -109,6 +110,9 @@ internal sealed class ResilienceContext
         Published = true;
         request.Options.Set(Key, this);
     }
+
+    /// <summary>Gets or sets a value indicating whether the request's body is known to be replayable (buffered if it had to be).</summary>
+    public bool ContentReplayable { get; set; }
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
     public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;

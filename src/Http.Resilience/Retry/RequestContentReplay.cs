@@ -37,6 +37,25 @@ internal static class RequestContentReplay
         return true;
     }
 
+    /// <summary>
+    /// Makes the request's body replayable when it can be (see <see cref="TryMakeReplayableAsync(HttpContent?, long, CancellationToken)"/>),
+    /// within the budget left, and notes it in the context so that a layer below knows the body may be sent again.
+    /// </summary>
+    /// <exception cref="DeadlineExceededException">The budget ran out while the body was read.</exception>
+    public static async ValueTask<bool> TryMakeReplayableAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
+        using var buffering = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken);
+        try
+        {
+            context.ContentReplayable = await TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
+            return context.ContentReplayable;
+        }
+        catch (OperationCanceledException ex) when (buffering.Fired && !context.CallerCancelled)
+        {
+            throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered to be sent again.", ex));
+        }
+    }
+
     private static bool AllReplayable(MultipartContent multipart)
     {
         foreach (var part in multipart)

@@ -54,19 +54,7 @@ internal sealed class RetryHandler : ResilienceHandler
     /// <summary>A body that is not replayable as it is gets buffered (within the limit and the budget), or is sent once.</summary>
     private async ValueTask<HttpResponseMessage> BufferThenSendAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        bool replayable;
-        using (var buffering = LinkedTimeout.Start(context.Remaining, context.TimeProvider, cancellationToken))
-        {
-            try
-            {
-                replayable = await RequestContentReplay.TryMakeReplayableAsync(request.Content, context.Options.Retry.MaxRequestBufferBytes, buffering.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (buffering.Fired && !context.CallerCancelled)
-            {
-                throw context.CreateDeadlineExceeded(new TimeoutException("The budget ran out while the request body was buffered for retries.", ex));
-            }
-        }
-
+        var replayable = await RequestContentReplay.TryMakeReplayableAsync(request, context, cancellationToken).ConfigureAwait(false);
         if (replayable)
         {
             return await SendWithRetriesAsync(request, context, cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace Http.Resilience;
 /// <remarks>
 /// <para>
 /// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
-/// circuit breaker, retry, attempt timeout, fault injection (optional), then the primary handler. The deadline starts when a request enters the chain and
+/// circuit breaker, retry, hedging (optional), attempt timeout, fault injection (optional), then the primary handler. The deadline starts when a request enters the chain and
 /// is shared by every layer: the bulkhead never queues past it, the retry never waits past it, and each
 /// attempt is bounded by the smaller of <see cref="AttemptTimeout"/> and the budget left.
 /// </para>
@@ -59,6 +59,9 @@ public sealed class HttpResilienceOptions
 
     /// <summary>Gets or sets the retry options.</summary>
     public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Gets or sets the hedging options (off by default): a second copy of an attempt that is slower than usual.</summary>
+    public HedgingOptions Hedging { get; set; } = new();
 
     /// <summary>Gets or sets the circuit breaker options.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();

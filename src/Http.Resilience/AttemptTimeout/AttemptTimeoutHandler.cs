@@ -49,12 +49,19 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline
         // (the budget has no timer of its own).
         var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.Options.AttemptTimeout;
-        return SendWithTimeoutAsync(request, context, timeout, boundByBudget, started, cancellationToken);
+        return SendWithTimeoutAsync(request, context, timeout, boundByBudget, started, context.Attempts, cancellationToken);
     }
 
+    /// <param name="request">The request.</param>
+    /// <param name="context">The logical request's context.</param>
+    /// <param name="timeout">This attempt's timeout: the attempt timeout or the budget left, whichever is shorter.</param>
+    /// <param name="boundByBudget">Whether the budget left is what bounds this attempt.</param>
+    /// <param name="started">When the attempt started (a timestamp).</param>
+    /// <param name="attemptNumber">This attempt's number, read when it started: hedged copies are in flight with others.</param>
+    /// <param name="cancellationToken">The token of the layer above.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
     private async ValueTask<HttpResponseMessage> SendWithTimeoutAsync(
-        HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, long started, CancellationToken cancellationToken)
+        HttpRequestMessage request, ResilienceContext context, TimeSpan timeout, bool boundByBudget, long started, int attemptNumber, CancellationToken cancellationToken)
     {
         if (!TimeMath.IsInfinite(timeout) && timeout < MinimumAttempt)
         {
@@ -79,21 +86,27 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
 
             return response;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !context.CallerCancelled && context.Options.Hedging.Enabled)
+        {
+            // A hedged copy that lost: the hedging layer cancelled it because another copy answered. Not a timeout.
+            _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), "cancelled", null);
+            throw;
+        }
         catch (OperationCanceledException ex) when (attempt.Fired && !context.CallerCancelled)
         {
             var elapsed = context.TimeProvider.GetElapsedTime(started);
             _registry.Metrics?.RecordAttempt(context.ClientName, elapsed, "timeout", null);
             _registry.Metrics?.RecordTimeout(context.ClientName);
-            Log.AttemptTimedOut(_registry.Logger, context.ClientName, context.Attempts, context.MaxAttempts, elapsed.TotalMilliseconds);
+            Log.AttemptTimedOut(_registry.Logger, context.ClientName, attemptNumber, context.MaxAttempts, elapsed.TotalMilliseconds);
 
-            var timeoutException = new TimeoutException($"Attempt {context.Attempts} timed out after {timeout.TotalMilliseconds:F0} ms.", ex);
+            var timeoutException = new TimeoutException($"Attempt {attemptNumber} timed out after {timeout.TotalMilliseconds:F0} ms.", ex);
             if (boundByBudget || cancellationToken.IsCancellationRequested || context.IsExpired)
             {
                 throw context.CreateDeadlineExceeded(timeoutException);
             }
 
             throw new AttemptTimeoutException(
-                $"Attempt {context.Attempts} of HttpClient '{context.ClientName}' timed out after {timeout.TotalMilliseconds:F0} ms.",
+                $"Attempt {attemptNumber} of HttpClient '{context.ClientName}' timed out after {timeout.TotalMilliseconds:F0} ms.",
                 timeoutException);
         }
         catch (Exception ex)

@@ -11,6 +11,7 @@ internal sealed class ClientResilienceState
     private ConfigurationRejection? _rejection;
     private long _gateUntil = long.MinValue;
     private PushbackShare? _pushback;
+    private LatencyHistogram? _hedgingLatencies;
 
     public ClientResilienceState(string name)
     {
@@ -30,6 +31,13 @@ internal sealed class ClientResilienceState
     /// <summary>Gets how much of this client's traffic the dependency turns away with a named wait (see <see cref="PushbackOptions.KeepWithinQuota"/>).</summary>
     /// <param name="timestampFrequency">The timestamp ticks per second of the client's <see cref="TimeProvider"/>.</param>
     public PushbackShare GetPushback(long timestampFrequency) => Volatile.Read(ref _pushback) ?? CreatePushback(timestampFrequency);
+
+    /// <summary>Gets the client's recent attempt latencies and hedge counts (see <see cref="HedgingOptions"/>), once first used.</summary>
+    public LatencyHistogram HedgingLatencies
+        => Volatile.Read(ref _hedgingLatencies) ?? Interlocked.CompareExchange(ref _hedgingLatencies, new LatencyHistogram(), null) ?? _hedgingLatencies!;
+
+    /// <summary>Gets the client's hedging statistics if hedging was ever used (for the gauges).</summary>
+    public LatencyHistogram? HedgingLatenciesIfUsed => Volatile.Read(ref _hedgingLatencies);
 
     /// <summary>Gets or sets the client-wide circuit, once first used (it is never replaced: the registry keeps it).</summary>
     public CircuitStateController? Circuit { get; set; }

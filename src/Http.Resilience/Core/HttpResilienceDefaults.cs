@@ -40,6 +40,16 @@ internal static class HttpResilienceDefaults
     public static readonly TimeSpan RampUp = TimeSpan.FromSeconds(5);
     public const double RampStartShare = 0.1;
 
+    // Hedging: one extra copy at most, sent when an attempt is slower than 95 % of this client's recent ones ("The Tail at
+    // Scale" hedges at the 95th percentile), never sooner than the floor: a delay shorter than a timer tick is not one.
+    public const int MaxHedgedAttempts = 1;
+    public const int MaxHedgedAttemptsLimit = 10;
+    public const double HedgingPercentile = 95;
+    public static readonly TimeSpan HedgingMinDelay = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Attempt latencies the adaptive hedging delay needs before its first hedge.</summary>
+    public const int HedgingMinSamples = 100;
+
     public const int MaxConcurrency = 100;
 
     /// <summary>Per-authority circuits or bulkheads kept per client before idle ones are evicted.</summary>

@@ -26,6 +26,7 @@ internal sealed class ResilienceContext
     private TimeSpan? _serverWait;
     private string? _authority;
     private bool _authorityRead;
+    private bool _kept;
 
     private ResilienceContext()
     {
@@ -82,7 +83,7 @@ internal sealed class ResilienceContext
     /// </summary>
     public void Return()
     {
-        if (Published)
+        if (Published || _kept)
         {
             return;
         }
@@ -110,6 +111,12 @@ internal sealed class ResilienceContext
         Published = true;
         request.Options.Set(Key, this);
     }
+
+    /// <summary>
+    /// Keeps the context from being reused once its request is over: a layer left work running that may still read it
+    /// (hedged copies being cancelled). The garbage collector has it when that work ends.
+    /// </summary>
+    public void KeepAfterReturn() => _kept = true;
 
     /// <summary>Gets or sets a value indicating whether the request's body is known to be replayable (buffered if it had to be).</summary>
     public bool ContentReplayable { get; set; }

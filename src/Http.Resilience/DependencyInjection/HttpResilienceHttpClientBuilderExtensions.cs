@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <remarks>
 /// <para>
 /// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
-/// circuit breaker, retry, attempt timeout, fault injection (optional), then the primary handler. Options are named after the client and read per request from
+/// circuit breaker, retry, hedging (optional), attempt timeout, fault injection (optional), then the primary handler. Options are named after the client and read per request from
 /// <see cref="IOptionsMonitor{TOptions}"/>; they are validated at host start (<c>ValidateOnStart</c>) and at the latest on
 /// the first <c>CreateClient</c> of the client, and a corrected configuration recovers on reload.
 /// </para>
@@ -138,6 +138,7 @@ public static class HttpResilienceHttpClientBuilderExtensions
         builder.AddHttpMessageHandler(static sp => new BulkheadHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new CircuitBreakerHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new RetryHandler(sp.GetRequiredService<ResilienceRegistry>()));
+        builder.AddHttpMessageHandler(static sp => new HedgingHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new AttemptTimeoutHandler(sp.GetRequiredService<ResilienceRegistry>()));
         builder.AddHttpMessageHandler(static sp => new FaultInjectionHandler(sp.GetRequiredService<ResilienceRegistry>()));
         return builder;

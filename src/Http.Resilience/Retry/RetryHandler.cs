@@ -30,9 +30,10 @@ internal sealed class RetryHandler : ResilienceHandler
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        if (context.Options.Retry is { Enabled: true, Budget: { Enabled: true } budget })
+        if (context.Options.Retry.Budget is { Enabled: true } budget && (context.Options.Retry.Enabled || context.Options.Hedging.Enabled))
         {
-            context.GetRetryBudget(budget).Deposit(context.StartTimestamp); // every logical request earns its share of a retry
+            // Every logical request earns its share of a retry; retries and hedged copies draw on the same budget.
+            context.GetRetryBudget(budget).Deposit(context.StartTimestamp);
         }
 
         if (context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))

@@ -20,6 +20,8 @@ internal sealed class HttpResilienceMetrics
     private readonly Counter<long> _faultsInjected;
     private readonly Counter<long> _retryBudgetExhausted;
     private readonly Counter<long> _throttleRejections;
+    private readonly Counter<long> _hedges;
+    private readonly Counter<long> _hedgesWon;
 
     public HttpResilienceMetrics(IMeterFactory meterFactory, ResilienceRegistry registry)
     {
@@ -38,7 +40,13 @@ internal sealed class HttpResilienceMetrics
         _fallbacks = meter.CreateCounter<long>("http.resilience.fallbacks", "{response}", "Fallback responses served, by kind.");
         _faultsInjected = meter.CreateCounter<long>("http.resilience.faults.injected", "{fault}", "Faults injected on purpose, by kind.");
         _throttleRejections = meter.CreateCounter<long>("http.resilience.throttle.rejections", "{request}", "Requests rejected locally by adaptive throttling.");
-        _retryBudgetExhausted = meter.CreateCounter<long>("http.resilience.retry_budget.exhausted", "{retry}", "Retries not sent because the retry budget was empty.");
+        _retryBudgetExhausted = meter.CreateCounter<long>("http.resilience.retry_budget.exhausted", "{retry}", "Retries and hedged copies not sent because the retry budget was empty.");
+        _hedges = meter.CreateCounter<long>("http.resilience.hedges", "{request}", "Hedged copies sent: requests sent beyond the first copy of an attempt.");
+        _hedgesWon = meter.CreateCounter<long>("http.resilience.hedges.won", "{response}", "Hedged copies whose response was the one returned.");
+        meter.CreateObservableGauge(
+            "http.resilience.hedge.delay", () => ObserveHedgeDelays(registry), "s", "The hedging delay in force for each client that hedges (the adaptive one follows its recent attempt latencies).");
+        meter.CreateObservableGauge(
+            "http.resilience.hedge.extra_load", () => ObserveHedgeLoad(registry), "1", "Hedged copies sent per hedge-eligible attempt, over each client's recent attempts.");
         meter.CreateObservableGauge("http.resilience.circuit.state", () => ObserveCircuits(registry), "{state}", "Circuit state: 0 closed, 1 open, 2 half-open.");
         meter.CreateObservableGauge(
             "http.resilience.circuit.break_duration", () => ObserveBreaks(registry), "s", "Length of the current break of each circuit that is not closed (it adapts: see CircuitBreakerOptions).");
@@ -89,6 +97,10 @@ internal sealed class HttpResilienceMetrics
 
     public void RecordRetryBudgetExhausted(string client) => _retryBudgetExhausted.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
 
+    public void RecordHedge(string client) => _hedges.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
+    public void RecordHedgeWon(string client) => _hedgesWon.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
+
     public void RecordDeadlineExceeded(string client) => _deadlineExceeded.Add(1, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client));
 
     public void RecordFallback(string client, string kind)
@@ -134,6 +146,28 @@ internal sealed class HttpResilienceMetrics
             if (circuit.RampLimit is { } limit)
             {
                 yield return new Measurement<int>(limit, ClientTags(circuit.ClientName, circuit.Authority));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveHedgeDelays(ResilienceRegistry registry)
+    {
+        foreach (var client in registry.Clients)
+        {
+            if (client.HedgingLatenciesIfUsed?.LastDelay is { } delay)
+            {
+                yield return new Measurement<double>(delay.TotalSeconds, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client.Name));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveHedgeLoad(ResilienceRegistry registry)
+    {
+        foreach (var client in registry.Clients)
+        {
+            if (client.HedgingLatenciesIfUsed is { } latencies)
+            {
+                yield return new Measurement<double>(latencies.ExtraLoad, new KeyValuePair<string, object?>(HttpResilienceTagNames.ClientName, client.Name));
             }
         }
     }

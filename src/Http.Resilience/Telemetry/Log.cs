@@ -82,5 +82,13 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': adaptive throttling rejected a request locally (probability {Probability:0.00}).")]
     public static partial void AdaptiveThrottleRejected(ILogger logger, string clientName, double probability);
 
+    [LoggerMessage(EventId = 17, EventName = "HedgeSent", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': no answer after the {DelaySource} hedging delay of {DelayMs:0.0} ms; copy {Attempt} of the request sent in parallel.")]
+    public static partial void HedgeSent(ILogger logger, string clientName, int attempt, double delayMs, string delaySource);
+
+    [LoggerMessage(EventId = 18, EventName = "HedgeBudgetExhausted", Level = LogLevel.Debug,
+        Message = "HttpClient '{ClientName}': retry budget empty; attempt {Attempt} was not hedged and its answer is awaited alone.")]
+    public static partial void HedgeBudgetExhausted(ILogger logger, string clientName, int attempt);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

@@ -114,6 +114,14 @@ public class HttpResilienceOptionsTests
         { "FaultInjection.LatencyRate", o => o.FaultInjection.LatencyRate = -0.1 },
         { "FaultInjection.FailureStatusCode", o => o.FaultInjection.FailureStatusCode = 42 },
         { "FaultInjection.Latency", o => o.FaultInjection.Latency = TimeSpan.FromSeconds(-1) },
+        { "Hedging.MaxHedgedAttempts", o => o.Hedging.MaxHedgedAttempts = 0 },
+        { "Hedging.MaxHedgedAttempts", o => o.Hedging.MaxHedgedAttempts = 11 },
+        { "Hedging.Delay", o => o.Hedging.Delay = TimeSpan.FromMilliseconds(-1) },
+        { "Hedging.Percentile", o => o.Hedging.Percentile = 49 },
+        { "Hedging.Percentile", o => o.Hedging.Percentile = 100 },
+        { "Hedging.Percentile", o => o.Hedging.Percentile = double.NaN },
+        { "Hedging.MinDelay", o => o.Hedging.MinDelay = TimeSpan.FromDays(2) },
+        { "Hedging", o => o.Hedging = null! },
     };
 
     [Theory]
@@ -292,7 +300,7 @@ public class HttpResilienceOptionsTests
         }
 
         Assert.Equal(
-            [typeof(DeadlineHandler), typeof(FallbackHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(AdaptiveThrottlingHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(AttemptTimeoutHandler), typeof(FaultInjectionHandler)],
+            [typeof(DeadlineHandler), typeof(FallbackHandler), typeof(IdempotencyKeyHandler), typeof(RateLimitHandler), typeof(AdaptiveThrottlingHandler), typeof(BulkheadHandler), typeof(CircuitBreakerHandler), typeof(RetryHandler), typeof(HedgingHandler), typeof(AttemptTimeoutHandler), typeof(FaultInjectionHandler)],
             ours);
         Assert.IsType<StubHandler>(handler);
     }

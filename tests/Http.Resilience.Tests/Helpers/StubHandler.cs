@@ -98,7 +98,12 @@ internal sealed record RecordedCall(HttpMethod Method, IReadOnlyDictionary<strin
 /// <summary>Content that remembers whether it was disposed, to prove discarded responses are released.</summary>
 internal sealed class TrackingContent : HttpContent
 {
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public bool IsDisposed { get; private set; }
+
+    /// <summary>Gets a task that completes when the content is disposed (on whatever thread disposes it).</summary>
+    public Task Disposed => _disposed.Task;
 
     protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => Task.CompletedTask;
 
@@ -115,6 +120,7 @@ internal sealed class TrackingContent : HttpContent
     protected override void Dispose(bool disposing)
     {
         IsDisposed = true;
+        _disposed.TrySetResult();
         base.Dispose(disposing);
     }
 }

@@ -271,6 +271,30 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
         }
 
+        if (options.Hedging is not { } hedging)
+        {
+            Fail(nameof(HttpResilienceOptions.Hedging), "must not be null", null);
+        }
+        else
+        {
+            if (hedging.MaxHedgedAttempts is < 1 or > HttpResilienceDefaults.MaxHedgedAttemptsLimit)
+            {
+                Fail("Hedging.MaxHedgedAttempts", $"must be between 1 and {HttpResilienceDefaults.MaxHedgedAttemptsLimit}", hedging.MaxHedgedAttempts);
+            }
+
+            if (hedging.Delay is { } delay)
+            {
+                CheckRange(delay, "Hedging.Delay", Fail);
+            }
+
+            if (!(hedging.Percentile >= 50 && hedging.Percentile <= 99.9))
+            {
+                Fail("Hedging.Percentile", "must be between 50 and 99.9", hedging.Percentile);
+            }
+
+            CheckRange(hedging.MinDelay, "Hedging.MinDelay", Fail);
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

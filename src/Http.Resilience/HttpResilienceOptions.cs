@@ -63,6 +63,9 @@ public sealed class HttpResilienceOptions
     /// <summary>Gets or sets the hedging options (off by default): a second copy of an attempt that is slower than usual.</summary>
     public HedgingOptions Hedging { get; set; } = new();
 
+    /// <summary>Gets or sets the response buffering options (off by default): each attempt reads its body before it returns.</summary>
+    public ResponseBufferingOptions ResponseBuffering { get; set; } = new();
+
     /// <summary>Gets or sets the circuit breaker options.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 

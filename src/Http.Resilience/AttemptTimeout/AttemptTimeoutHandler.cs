@@ -7,7 +7,9 @@ namespace Http.Resilience;
 /// A timed-out attempt is a transient failure (an <see cref="HttpResilienceException"/> with a <see cref="TimeoutException"/>
 /// inside) that the retry layer may retry. When the budget is what ran out, it is a <see cref="DeadlineExceededException"/>.
 /// A timeout is never reported as the caller's cancellation: that is only ever the caller's own token. This is the
-/// innermost layer of ours, so it also measures every attempt (<c>http.resilience.attempt.duration</c>).
+/// innermost layer of ours, so it also measures every attempt (<c>http.resilience.attempt.duration</c>). With
+/// <see cref="ResponseBufferingOptions"/> on, the attempt also reads the response body (see <see cref="ResponseBody"/>)
+/// before it counts as answered, under the same timer.
 /// The attempt's timer starts, and the caller's token is linked to it, only once the attempt turns out to wait: an
 /// attempt that completes synchronously (a cached or in-memory answer) never needed either. So a handler below that
 /// blocks before it returns its task is not bounded while it blocks (as blocking code ignores tokens anyway).
@@ -41,7 +43,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             request.Headers.TryAddWithoutValidation(retryPropagation.AttemptHeaderName, context.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true)
+        if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true && !context.Options.ResponseBuffering.Enabled)
         {
             return SendNextAsync(request, context, cancellationToken);
         }
@@ -73,12 +75,31 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
         try
         {
             var pending = SendNextAsync(request, context, attempt.Token);
-            if (!pending.IsCompleted)
+            var armed = !pending.IsCompleted;
+            if (armed)
             {
                 attempt.Arm(context.TimeProvider.GetElapsedTime(started)); // the attempt waits: now its timer and the caller's token count
             }
 
             var response = await pending.ConfigureAwait(false);
+            if (context.Options.ResponseBuffering is { Enabled: true } buffering && ResponseBody.MayHaveBody(response))
+            {
+                if (!armed)
+                {
+                    attempt.Arm(context.TimeProvider.GetElapsedTime(started));
+                }
+
+                try
+                {
+                    await ResponseBody.BufferAsync(response, buffering.MaxBytes, attempt.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    response.Dispose(); // a stalled or broken body: the attempt failed, and its connection is released
+                    throw;
+                }
+            }
+
             if (_registry.Metrics is { AttemptDurationEnabled: true } metrics) // no clock read for an instrument nobody listens to
             {
                 metrics.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), OutcomeClassifier.Classify(response).AttemptMetricName, (int)response.StatusCode);

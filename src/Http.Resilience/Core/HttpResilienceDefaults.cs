@@ -50,6 +50,8 @@ internal static class HttpResilienceDefaults
     /// <summary>Attempt latencies the adaptive hedging delay needs before its first hedge.</summary>
     public const int HedgingMinSamples = 100;
 
+    public const long ResponseBufferingMaxBytes = 1024 * 1024;
+
     public const int MaxConcurrency = 100;
 
     /// <summary>Per-authority circuits or bulkheads kept per client before idle ones are evicted.</summary>

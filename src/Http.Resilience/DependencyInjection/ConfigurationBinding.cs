@@ -25,6 +25,7 @@ internal static class ConfigurationBinding
             [nameof(RetryOptions.Budget)] = OptionsShape.Of<RetryBudgetOptions>(),
         }),
         [nameof(HttpResilienceOptions.Hedging)] = OptionsShape.Of<HedgingOptions>(),
+        [nameof(HttpResilienceOptions.ResponseBuffering)] = OptionsShape.Of<ResponseBufferingOptions>(),
         [nameof(HttpResilienceOptions.CircuitBreaker)] = OptionsShape.Of<CircuitBreakerOptions>(),
         [nameof(HttpResilienceOptions.Bulkhead)] = OptionsShape.Of<BulkheadOptions>(),
         [nameof(HttpResilienceOptions.RateLimit)] = OptionsShape.Of<RateLimitOptions>(),

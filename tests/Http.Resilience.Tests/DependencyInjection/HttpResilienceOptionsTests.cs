@@ -122,6 +122,8 @@ public class HttpResilienceOptionsTests
         { "Hedging.Percentile", o => o.Hedging.Percentile = double.NaN },
         { "Hedging.MinDelay", o => o.Hedging.MinDelay = TimeSpan.FromDays(2) },
         { "Hedging", o => o.Hedging = null! },
+        { "ResponseBuffering.MaxBytes", o => o.ResponseBuffering.MaxBytes = 0 },
+        { "ResponseBuffering.MaxBytes", o => o.ResponseBuffering.MaxBytes = long.MaxValue },
     };
 
     [Theory]

@@ -103,7 +103,7 @@ public class FuzzTests
         "FaultInjection:RandomLatency", "FaultInjection:LatencyRate", "FaultInjection:Seed",
         "Idempotency:Enabled", "Idempotency:HeaderName",
         "AdaptiveThrottling:Enabled", "AdaptiveThrottling:K", "AdaptiveThrottling:Window", "RetryPropagation:Enabled", "RetryPropagation:AttemptHeaderName", "Pushback:ShouldRetryHeaders:0", "Pushback:Gate", "Pushback:KeepWithinQuota",
-        "Hedging:Enabled", "Hedging:MaxHedgedAttempts", "Hedging:Delay", "Hedging:Percentile", "Hedging:MinDelay",
+        "Hedging:Enabled", "Hedging:MaxHedgedAttempts", "Hedging:Delay", "Hedging:Percentile", "Hedging:MinDelay", "ResponseBuffering:Enabled", "ResponseBuffering:MaxBytes",
         "DeadlinePropagation:Enabled", "DeadlinePropagation:HeaderName", "DeadlinePropagation:SafetyMargin",
         "Unknown", "Retry:Unknown",
     ];

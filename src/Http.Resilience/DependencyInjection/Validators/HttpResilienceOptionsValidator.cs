@@ -295,6 +295,15 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             CheckRange(hedging.MinDelay, "Hedging.MinDelay", Fail);
         }
 
+        if (options.ResponseBuffering is not { } buffering)
+        {
+            Fail(nameof(HttpResilienceOptions.ResponseBuffering), "must not be null", null);
+        }
+        else if (buffering.MaxBytes < 1 || buffering.MaxBytes > Array.MaxLength)
+        {
+            Fail("ResponseBuffering.MaxBytes", string.Create(CultureInfo.InvariantCulture, $"must be between 1 and {Array.MaxLength:N0}"), buffering.MaxBytes);
+        }
+
         if (options.Idempotency is not { } idempotency)
         {
             Fail(nameof(HttpResilienceOptions.Idempotency), "must not be null", null);

@@ -23,6 +23,9 @@ public class ChainBenchmarks
     private ServiceProvider _throwProvider = null!;
     private HttpClient _throwBare = null!;
 
+    private ServiceProvider _hedgeProvider = null!;
+    private HttpClient _hedgeOurs = null!, _hedgeMs = null!;
+
     private ServiceProvider _fullProvider = null!;
     private HttpClient _fullOurs = null!, _fullMs = null!, _fullPolly = null!;
 
@@ -31,6 +34,22 @@ public class ChainBenchmarks
     {
         (_happyProvider, var happy) = Clients.Build(_ => HttpStatusCode.OK, ours: o => o.Retry.BaseDelay = TimeSpan.Zero);
         (_bare, _ours, _ms, _polly) = (happy.CreateClient(Clients.Bare), happy.CreateClient(Clients.Ours), happy.CreateClient(Clients.Microsoft), happy.CreateClient(Clients.Polly));
+
+        // Hedging on, answers within the delay: what hedging costs a request that needs no hedge.
+        var hedging = new ServiceCollection();
+        hedging.AddHttpClient("hedge-ours", c => c.BaseAddress = new Uri("http://127.0.0.1/"))
+            .ConfigurePrimaryHttpMessageHandler(() => new InMemoryHandler(_ => HttpStatusCode.OK))
+            .AddHttpResilience(o =>
+            {
+                o.Hedging.Enabled = true;
+                o.Hedging.Delay = TimeSpan.FromSeconds(2);
+            });
+        hedging.AddHttpClient("hedge-ms", c => c.BaseAddress = new Uri("http://127.0.0.1/"))
+            .ConfigurePrimaryHttpMessageHandler(() => new InMemoryHandler(_ => HttpStatusCode.OK))
+            .AddStandardHedgingHandler();
+        _hedgeProvider = hedging.BuildServiceProvider();
+        _hedgeOurs = _hedgeProvider.GetRequiredService<IHttpClientFactory>().CreateClient("hedge-ours");
+        _hedgeMs = _hedgeProvider.GetRequiredService<IHttpClientFactory>().CreateClient("hedge-ms");
 
         // 503 then 200, for every logical request: each handler chain alternates on its own.
         var flip = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
@@ -111,6 +130,7 @@ public class ChainBenchmarks
     public void Cleanup()
     {
         _happyProvider.Dispose();
+        _hedgeProvider.Dispose();
         _throwProvider.Dispose();
         _retryProvider.Dispose();
         _openProvider.Dispose();
@@ -202,4 +222,13 @@ public class ChainBenchmarks
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             => throw new HttpRequestException("rejected");
     }
+
+    [BenchmarkCategory("6 happy GET, hedging on"), Benchmark(Baseline = true)]
+    public Task HedgingBare() => Get(_bare);
+
+    [BenchmarkCategory("6 happy GET, hedging on"), Benchmark]
+    public Task HedgingOurs() => Get(_hedgeOurs);
+
+    [BenchmarkCategory("6 happy GET, hedging on"), Benchmark]
+    public Task HedgingMicrosoftStandard() => Get(_hedgeMs);
 }

@@ -46,6 +46,20 @@ if (args.Contains("--load-only"))
     return 0;
 }
 
+if (args.Contains("--hedging"))
+{
+    // Slow tails: p50/p99/p99.9 and extra load of bare, our hedging and Microsoft's standard hedging handler, same run.
+    const int RequestsPerRound = 2000;
+    const int Rounds = 4;
+    var hedging = await HedgingRun.RunAsync(RequestsPerRound, Rounds);
+    foreach (var line in HedgingRun.Report(hedging, RequestsPerRound, Rounds))
+    {
+        Console.WriteLine(line);
+    }
+
+    return 0;
+}
+
 if (args.Contains("--hot-loop"))
 {
     AllocationProfile.HotLoop(TimeSpan.FromSeconds(20)); // e.g. under `dotnet-trace collect --profile cpu-sampling -- ...`

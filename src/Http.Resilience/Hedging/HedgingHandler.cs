@@ -60,7 +60,10 @@ internal sealed class HedgingHandler : ResilienceHandler
         var latencies = context.Client.HedgingLatencies;
         latencies.CountEligible();
         var delay = options.Delay ?? (latencies.Percentile(options.Percentile) is { } percentile ? (percentile > options.MinDelay ? percentile : options.MinDelay) : null);
-        latencies.LastDelay = delay;
+        if (latencies.LastDelay != delay)
+        {
+            latencies.LastDelay = delay; // written only when it changes: every request of the client reads this line
+        }
         if (delay is not { } hedgeAfter)
         {
             // Too few latencies known for the adaptive delay: one attempt, timed, so that they become known.

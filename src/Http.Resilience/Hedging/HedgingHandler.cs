@@ -99,6 +99,7 @@ internal sealed class HedgingHandler : ResilienceHandler
         HttpResponseMessage? discarded = null; // the last failed response while other copies were still in flight
         Task? hedgeDue = null;
         ITimer? timer = null;
+        var settled = false; // the outcome is decided: what is still in flight has been abandoned
         try
         {
             while (true)
@@ -175,6 +176,7 @@ internal sealed class HedgingHandler : ResilienceHandler
                     }
                 }
 
+                settled = true;
                 if (othersInFlight)
                 {
                     Abandon(copies, context);
@@ -192,6 +194,13 @@ internal sealed class HedgingHandler : ResilienceHandler
 
                 return response;
             }
+        }
+        catch when (!settled)
+        {
+            // Something failed while copies were in flight (sending a further copy, say): none may be left running unwatched.
+            Abandon(copies, context);
+            discarded?.Dispose();
+            throw;
         }
         finally
         {
@@ -226,16 +235,16 @@ internal sealed class HedgingHandler : ResilienceHandler
     /// <summary>Sends one copy on a token of its own: cancelled by hand when it loses, or given back to the pool.</summary>
     private Sent Start(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested(); // linked to it only once the copy turns out to wait (see Copy)
         var source = TimeoutSourcePool.RentUnarmed(TimeProvider.System); // never armed
         var started = context.TimeProvider.GetTimestamp();
         try
         {
+            cancellationToken.ThrowIfCancellationRequested(); // linked to it only once the copy turns out to wait (see Copy)
             return new Sent(source, SendNextAsync(request, context, source.Token), started);
         }
         catch (Exception ex)
         {
-            // A layer below refused synchronously (no budget left to send).
+            // The caller just left, or a layer below refused synchronously (no budget left to send): this copy's outcome.
             return new Sent(source, ValueTask.FromException<HttpResponseMessage>(ex), started);
         }
     }

@@ -141,4 +141,27 @@ public class ResponseBufferingTests
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("{\"ok\":true}", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task EventStream_IsNotRead_TheFirstEventArrivesWhileTheStreamStaysOpen()
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await LoopbackServer.StartAsync(async (context, _) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: first\n\n");
+            await context.Response.Body.FlushAsync();
+            await LoopbackServer.DelayAsync(context, TimeSpan.FromSeconds(60)); // the stream stays open
+            ended.TrySetResult();
+        });
+        using var clients = new Clients(server.BaseAddress, Buffer);
+
+        using var response = await clients.Create().GetAsync("/events", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal("data: first", await reader.ReadLineAsync());
+        Assert.Equal(1, server.Hits); // not timed out and retried while an attempt waited for its end
+        response.Dispose();
+        await ended.Task.WaitAsync(TimeSpan.FromSeconds(15)); // disposing the response closed the stream
+    }
 }

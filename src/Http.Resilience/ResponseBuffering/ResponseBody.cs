@@ -7,12 +7,17 @@ internal static class ResponseBody
 {
     private const int FirstChunk = 16 * 1024;
 
-    /// <summary>Whether the response may carry a body worth reading.</summary>
+    /// <summary>
+    /// Whether the response may carry a body worth reading: not a HEAD's, a 1xx (an upgraded connection is a stream, not
+    /// a body), a 204 or 304, nor an event stream (server-sent events end only when the server ends them).
+    /// </summary>
     public static bool MayHaveBody(HttpResponseMessage response)
         => response.Content is { } content &&
            content.Headers.ContentLength != 0 &&
+           (int)response.StatusCode >= 200 &&
            response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotModified) &&
-           response.RequestMessage?.Method != HttpMethod.Head;
+           response.RequestMessage?.Method != HttpMethod.Head &&
+           !string.Equals(content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Reads the body into memory when it is at most <paramref name="maxBytes"/> long. A longer one is left streaming,

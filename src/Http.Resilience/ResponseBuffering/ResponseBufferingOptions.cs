@@ -12,7 +12,8 @@ namespace Http.Resilience;
 /// <para>
 /// A body longer than <see cref="MaxBytes"/> (by its <c>Content-Length</c>, or once that many bytes have been read) is
 /// left streaming: the caller reads it as before, outside the attempt, the bytes already read first. Responses to HEAD,
-/// 204 and 304 have no body and are not read.
+/// 1xx, 204 and 304 have no body and are not read, and neither are event streams (<c>text/event-stream</c>), which end
+/// only when the server ends them.
 /// </para>
 /// </remarks>
 public sealed class ResponseBufferingOptions
@@ -22,6 +23,6 @@ public sealed class ResponseBufferingOptions
     public bool Enabled { get; set; }
 
     /// <summary>Gets or sets the largest body, in bytes, read into memory inside the attempt.</summary>
-    /// <value>The default value is 1 MiB (1,048,576). Must be between 1 and <see cref="Array.MaxLength"/>.</value>
+    /// <value>The default value is 1 MiB (1,048,576). Must be at least 1 and less than <see cref="Array.MaxLength"/>.</value>
     public long MaxBytes { get; set; } = HttpResilienceDefaults.ResponseBufferingMaxBytes;
 }

@@ -124,6 +124,7 @@ public class HttpResilienceOptionsTests
         { "Hedging", o => o.Hedging = null! },
         { "ResponseBuffering.MaxBytes", o => o.ResponseBuffering.MaxBytes = 0 },
         { "ResponseBuffering.MaxBytes", o => o.ResponseBuffering.MaxBytes = long.MaxValue },
+        { "ResponseBuffering.MaxBytes", o => o.ResponseBuffering.MaxBytes = Array.MaxLength }, // one more byte is read than the cap
     };
 
     [Theory]

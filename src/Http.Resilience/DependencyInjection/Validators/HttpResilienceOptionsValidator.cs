@@ -299,9 +299,10 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         {
             Fail(nameof(HttpResilienceOptions.ResponseBuffering), "must not be null", null);
         }
-        else if (buffering.MaxBytes < 1 || buffering.MaxBytes > Array.MaxLength)
+        else if (buffering.MaxBytes < 1 || buffering.MaxBytes >= Array.MaxLength)
         {
-            Fail("ResponseBuffering.MaxBytes", string.Create(CultureInfo.InvariantCulture, $"must be between 1 and {Array.MaxLength:N0}"), buffering.MaxBytes);
+            // One byte more than the cap is read to tell a body at the cap from a longer one: that byte must fit an array.
+            Fail("ResponseBuffering.MaxBytes", string.Create(CultureInfo.InvariantCulture, $"must be between 1 and {Array.MaxLength - 1:N0}"), buffering.MaxBytes);
         }
 
         if (options.Idempotency is not { } idempotency)

@@ -100,11 +100,17 @@ internal sealed class RateLimitHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
-        var limiter = options.GetCustomLimiter() ?? _registry.GetOrAddRateLimit(context.ClientName).GetLimiter(options);
-        var lease = limiter.AttemptAcquire();
+        var custom = options.GetCustomLimiter();
+        var limiter = custom ?? _registry.GetOrAddRateLimit(context.ClientName).GetLimiter(options);
+        var lease = LimiterLeases.TryAttempt(limiter, out var failure);
+        if (lease is null)
+        {
+            return ValueTask.FromException<HttpResponseMessage>(Failed(context, limiter, failure!));
+        }
+
         return lease.IsAcquired
             ? SendWithLeaseAsync(request, context, lease, cancellationToken)
-            : WaitThenSendAsync(request, context, limiter, lease, cancellationToken);
+            : WaitThenSendAsync(request, context, limiter, custom is not null, options, lease, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // its state machine is reused, not allocated per request
@@ -116,17 +122,50 @@ internal sealed class RateLimitHandler : ResilienceHandler
         }
     }
 
-    private async ValueTask<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, ResilienceContext context, RateLimiter limiter, RateLimitLease failed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a token within the budget left. A limiter of the user's gets the same rules as the built-in one: at most
+    /// <see cref="RateLimitOptions.MaxQueue"/> requests wait for it, no wait outlasts the budget even if it ignores its
+    /// token, and whatever it throws (its store is down) becomes a <see cref="RateLimitRejectedException"/> around it.
+    /// </summary>
+    private async ValueTask<HttpResponseMessage> WaitThenSendAsync(
+        HttpRequestMessage request, ResilienceContext context, RateLimiter limiter, bool custom, RateLimitOptions options, RateLimitLease failed, CancellationToken cancellationToken)
     {
+        var named = LimiterLeases.RetryAfterOf(failed);
         failed.Dispose();
+        var waiters = custom ? _registry.GetOrAddRateLimit(context.ClientName) : null;
+        if (waiters is not null && !waiters.TryEnterQueue(options.MaxQueue))
+        {
+            throw Reject(context, named, $"{options.MaxQueue} request(s) already wait for a permit of the limiter ({limiter.GetType().Name}), as many as RateLimit.MaxQueue allows");
+        }
+
         var wait = context.Remaining;
-        var lease = await BudgetedAcquire.AcquireAsync(limiter, wait, context, cancellationToken).ConfigureAwait(false)
-            ?? throw Reject(context, null, wait > TimeSpan.Zero ? $"no token arrived within the {wait.TotalMilliseconds:F0} ms of budget left" : "no budget was left to wait for a token");
+        RateLimitLease? lease;
+        try
+        {
+            lease = await BudgetedAcquire.AcquireAsync(limiter, wait, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.CallerCancelled)
+        {
+            throw Failed(context, limiter, ex);
+        }
+        finally
+        {
+            waiters?.LeaveQueue();
+        }
+
+        if (lease is null)
+        {
+            throw Reject(context, named, wait > TimeSpan.Zero ? $"no token arrived within the {wait.TotalMilliseconds:F0} ms of budget left" : "no budget was left to wait for a token");
+        }
+
         if (!lease.IsAcquired)
         {
-            TimeSpan? retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : null;
+            var retryAfter = LimiterLeases.RetryAfterOf(lease) ?? named;
             lease.Dispose();
-            throw Reject(context, retryAfter, "the limiter's queue is full");
+            var after = retryAfter is { } a ? $"; it names a wait of {a.TotalMilliseconds:F0} ms" : string.Empty;
+            throw Reject(context, retryAfter, custom
+                ? $"the limiter ({limiter.GetType().Name}) refused a permit{after}"
+                : $"no token was free and the {options.MaxQueue} place(s) of its queue (RateLimit.MaxQueue) were taken");
         }
 
         using (lease)
@@ -135,10 +174,14 @@ internal sealed class RateLimitHandler : ResilienceHandler
         }
     }
 
-    private RateLimitRejectedException Reject(ResilienceContext context, TimeSpan? retryAfter, string why)
+    /// <summary>A limiter that threw: the request is rejected, with what the limiter threw inside.</summary>
+    private RateLimitRejectedException Failed(ResilienceContext context, RateLimiter limiter, Exception failure)
+        => Reject(context, null, $"its limiter ({limiter.GetType().Name}) failed: {failure.Message}", failure);
+
+    private RateLimitRejectedException Reject(ResilienceContext context, TimeSpan? retryAfter, string why, Exception? inner = null)
     {
         _registry.Metrics?.RecordRateLimitRejection(context.ClientName);
         Log.RateLimitRejected(_registry.Logger, context.ClientName, why);
-        return new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter);
+        return new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter, inner);
     }
 }

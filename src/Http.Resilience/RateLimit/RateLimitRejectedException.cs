@@ -26,8 +26,9 @@ public sealed class RateLimitRejectedException : HttpResilienceException
     /// <summary>Initializes a new instance of the <see cref="RateLimitRejectedException"/> class.</summary>
     /// <param name="message">The message that describes the error.</param>
     /// <param name="retryAfter">When the limiter said a token would be available, if it did.</param>
-    internal RateLimitRejectedException(string? message, TimeSpan? retryAfter)
-        : base(message)
+    /// <param name="innerException">What the limiter threw, when it failed rather than refused.</param>
+    internal RateLimitRejectedException(string? message, TimeSpan? retryAfter, Exception? innerException = null)
+        : base(message, innerException)
     {
         RetryAfter = retryAfter;
     }

@@ -12,6 +12,22 @@ internal sealed class RateLimitState : IDisposable
 {
     private readonly Lock _lock = new();
     private Bucket? _current;
+    private int _waiting; // requests waiting for a permit of a limiter the user plugged in
+
+    /// <summary>Takes a place among the requests waiting for a user's limiter, if fewer than <paramref name="maxQueue"/> wait.</summary>
+    public bool TryEnterQueue(int maxQueue)
+    {
+        if (Interlocked.Increment(ref _waiting) <= maxQueue)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _waiting);
+        return false;
+    }
+
+    /// <summary>Gives back a place taken with <see cref="TryEnterQueue"/>.</summary>
+    public void LeaveQueue() => Interlocked.Decrement(ref _waiting);
 
     public RateLimiter GetLimiter(RateLimitOptions options)
     {

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Http.Resilience.Tests.Helpers;
+
+namespace Http.Resilience.Tests;
+
+/// <summary>
+/// A limiter the user plugs in (a distributed one) gets the built-in limits' rules: its waits end with the budget even if
+/// it ignores its token, what it throws becomes the chain's rejection with the original inside, and the wait it names is
+/// read whatever its metadata is called.
+/// </summary>
+public class PluggedLimiterTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
+
+    private static ChainHarness RateLimited(ScriptedLimiter limiter, Action<HttpResilienceOptions>? configure = null)
+        => new(o =>
+        {
+            o.Deadline = Deadline;
+            o.RateLimit.Enabled = true;
+            o.RateLimit.UseLimiter(limiter);
+            configure?.Invoke(o);
+        });
+
+    private static RateLimitLease Refused() => new TestLease(acquired: false);
+
+    [Fact]
+    public async Task RateLimit_LimiterThrows_RejectedWithTheFailureInside_NothingSent()
+    {
+        var down = new InvalidOperationException("No connection is active/available to service this operation.");
+        using var harness = RateLimited(new ScriptedLimiter { OnAttempt = () => throw down });
+
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Same(down, ex.InnerException);
+        Assert.Contains("failed: No connection is active", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Stub.CallCount);
+    }
+
+    [Fact]
+    public async Task RateLimit_LimiterThrowsWhileWaiting_RejectedWithTheFailureInside()
+    {
+        var down = new TimeoutException("Timeout awaiting response (outbound=0KiB, inbound=0KiB, 5250ms elapsed)");
+        using var harness = RateLimited(new ScriptedLimiter { OnAttempt = Refused, OnAcquire = _ => ValueTask.FromException<RateLimitLease>(down) });
+
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Same(down, ex.InnerException);
+        Assert.Equal(0, harness.Stub.CallCount);
+    }
+
+    [Fact]
+    public async Task RateLimit_LimiterThatIgnoresItsToken_TheWaitEndsWithTheBudget_ItsLateLeaseIsGivenBack()
+    {
+        var limiter = new ScriptedLimiter { OnAttempt = Refused };
+        using var harness = RateLimited(limiter);
+
+        var pending = harness.CreateClient().GetAsync("/x");
+        Assert.Equal(Deadline, await harness.Clock.NextTimerAsync()); // the wait is bounded by the budget left
+        harness.Clock.Advance(Deadline);
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => pending);
+        var late = limiter.Grant();
+        limiter.Pending.SetResult(late);
+
+        Assert.Contains("no token arrived within the 2000 ms of budget left", ex.Message, StringComparison.Ordinal);
+        await late.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, harness.Stub.CallCount);
+    }
+
+    [Theory]
+    [InlineData("RETRY_AFTER", 3, 3000)] // whole seconds under the standard name, which its typed accessor cannot cast
+    [InlineData("retry-after-ms", 1500L, 1500)]
+    [InlineData("RetryAfterSeconds", 2.5, 2500)]
+    [InlineData("RETRY_AFTER", "4", 4000)]
+    public async Task RateLimit_RefusalNamesAWaitUnderAnotherName_TheRejectionCarriesIt(string name, object value, int expectedMs)
+    {
+        var limiter = new ScriptedLimiter { OnAttempt = Refused, OnAcquire = _ => new ValueTask<RateLimitLease>(new TestLease(false, (name, value))) };
+        using var harness = RateLimited(limiter);
+
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), ex.RetryAfter);
+        Assert.Contains("refused a permit", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("queue", ex.Message, StringComparison.Ordinal); // it did not say its queue was full: it was not
+    }
+
+    [Fact]
+    public async Task RateLimit_TheStandardRetryAfterWinsOverOtherNames()
+    {
+        var lease = new TestLease(false, ("retry-after-ms", 9000), (MetadataName.RetryAfter.Name, TimeSpan.FromMilliseconds(700)));
+        using var harness = RateLimited(new ScriptedLimiter { OnAttempt = Refused, OnAcquire = _ => new ValueTask<RateLimitLease>(lease) });
+
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(700), ex.RetryAfter);
+    }
+
+    [Fact]
+    public async Task RateLimit_MaxQueueBoundsTheRequestsWaitingForAPluggedLimiter()
+    {
+        var limiter = new ScriptedLimiter { OnAttempt = Refused };
+        using var harness = RateLimited(limiter, o => o.RateLimit.MaxQueue = 1);
+        var client = harness.CreateClient();
+
+        var waiting = client.GetAsync("/first");
+        await harness.Clock.NextTimerAsync();
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => client.GetAsync("/second"));
+        limiter.Pending.SetResult(limiter.Grant());
+        using var response = await waiting;
+
+        Assert.Contains("1 request(s) already wait", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, harness.Stub.CallCount);
+        Assert.True(limiter.Leases.Single().IsDisposed);
+    }
+
+    [Fact]
+    public async Task RetryAfterOf_IgnoresNamesThatAreNotAWait()
+    {
+        var lease = new TestLease(false, ("REASON", "quota"), ("RETRY_AFTER", "soon"));
+        using var harness = RateLimited(new ScriptedLimiter { OnAttempt = Refused, OnAcquire = _ => new ValueTask<RateLimitLease>(lease) });
+
+        var ex = await Assert.ThrowsAsync<RateLimitRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Null(ex.RetryAfter);
+    }
+}

@@ -33,6 +33,61 @@ internal sealed class BulkheadHandler : ResilienceHandler
             return SendNextAsync(request, context, cancellationToken);
         }
 
+        return options.GetCustomLimiter() is { } shared
+            ? SendWithSharedPermitAsync(request, context, options, shared, cancellationToken)
+            : SendLocally(request, context, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes a permit of the shared limit set with <see cref="BulkheadOptions.UseLimiter"/> first (waiting at most the
+    /// smaller of <see cref="BulkheadOptions.MaxQueueWait"/> and the budget left), then goes through the local bulkhead,
+    /// and gives the shared permit back when the request ends, however it ends.
+    /// </summary>
+    private async ValueTask<HttpResponseMessage> SendWithSharedPermitAsync(
+        HttpRequestMessage request, ResilienceContext context, BulkheadOptions options, RateLimiter shared, CancellationToken cancellationToken)
+    {
+        var lease = LimiterLeases.TryAttempt(shared, out var failure) ?? throw SharedRejected(request, context, options, shared, $"failed: {failure!.Message}", failure);
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
+            try
+            {
+                lease = await BudgetedAcquire.AcquireAsync(shared, wait, context, cancellationToken).ConfigureAwait(false)
+                    ?? throw SharedRejected(request, context, options, shared, wait > TimeSpan.Zero ? $"had no permit free within {wait.TotalMilliseconds:F0} ms" : "had no permit free, and no budget was left to wait for one", null);
+            }
+            catch (Exception ex) when (!context.CallerCancelled && ex is not BulkheadRejectedException)
+            {
+                throw SharedRejected(request, context, options, shared, $"failed: {ex.Message}", ex);
+            }
+
+            if (!lease.IsAcquired)
+            {
+                var named = LimiterLeases.RetryAfterOf(lease);
+                lease.Dispose();
+                throw SharedRejected(request, context, options, shared, named is { } after ? $"refused a permit and named a wait of {after.TotalMilliseconds:F0} ms" : "refused a permit", null);
+            }
+        }
+
+        using (lease)
+        {
+            return await SendLocally(request, context, options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private BulkheadRejectedException SharedRejected(HttpRequestMessage request, ResilienceContext context, BulkheadOptions options, RateLimiter shared, string what, Exception? inner)
+    {
+        var authority = options.PerAuthority ? context.AuthorityOf(request) : null;
+        _registry.Metrics?.RecordBulkheadRejection(context.ClientName, authority);
+        Log.SharedLimitRejected(_registry.Logger, context.ClientName, Log.FormatAuthority(authority), shared.GetType().Name, what);
+        return new BulkheadRejectedException(
+            $"The shared concurrency limit of HttpClient '{context.ClientName}' ({shared.GetType().Name}, in front of its bulkhead) {what}. The request was not sent.",
+            inner);
+    }
+
+    /// <summary>The local bulkhead, behind the ramp after a close.</summary>
+    private ValueTask<HttpResponseMessage> SendLocally(HttpRequestMessage request, ResilienceContext context, BulkheadOptions options, CancellationToken cancellationToken)
+    {
         if (context.Options.CircuitBreaker is { Enabled: true } circuitOptions && circuitOptions.RampUp > TimeSpan.Zero &&
             RampOf(request, context, circuitOptions) is { IsActive: true } ramp)
         {

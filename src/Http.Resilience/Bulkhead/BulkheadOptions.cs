@@ -1,3 +1,5 @@
+using System.Threading.RateLimiting;
+
 namespace Http.Resilience;
 
 /// <summary>Options of the bulkhead layer: a concurrency limit per dependency.</summary>
@@ -37,4 +39,30 @@ public sealed class BulkheadOptions
     /// request in flight or queued are forgotten. A bulkhead with requests in flight is never evicted.
     /// </remarks>
     public int MaxAuthorities { get; set; } = HttpResilienceDefaults.MaxAuthorities;
+
+    // A field, not a property: the configuration binder (and its source generator) must never see it.
+    private RateLimiter? _customLimiter;
+
+    /// <summary>
+    /// Puts <paramref name="limiter"/>, a concurrency limit shared beyond this process (a fleet-wide one), in front of the
+    /// local bulkhead, which stays as a backstop. Code only.
+    /// </summary>
+    /// <param name="limiter">The limiter: one permit per request, held until the request ends. The chain does not own it and never disposes it.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="limiter"/> is <see langword="null"/>.</exception>
+    /// <remarks>
+    /// It gets the built-in limits' rules: a request with no permit waits at most the smaller of
+    /// <see cref="MaxQueueWait"/> and the budget left (even if the limiter ignores its token), whatever the limiter throws
+    /// becomes a <see cref="BulkheadRejectedException"/> with it inside, and the permit is given back on every path.
+    /// A method rather than a property, so that configuration binding never sees it.
+    /// </remarks>
+    public BulkheadOptions UseLimiter(RateLimiter limiter)
+    {
+        ArgumentNullException.ThrowIfNull(limiter);
+        _customLimiter = limiter;
+        return this;
+    }
+
+    /// <summary>Gets the limiter set by <see cref="UseLimiter"/>, if any.</summary>
+    internal RateLimiter? GetCustomLimiter() => _customLimiter;
 }

@@ -90,5 +90,9 @@ internal static partial class Log
         Message = "HttpClient '{ClientName}': retry budget empty; attempt {Attempt} was not hedged and its answer is awaited alone.")]
     public static partial void HedgeBudgetExhausted(ILogger logger, string clientName, int attempt);
 
+    [LoggerMessage(EventId = 19, EventName = "SharedLimitRejected", Level = LogLevel.Warning,
+        Message = "HttpClient '{ClientName}'{Authority}: the shared concurrency limit ({Limiter}) in front of the bulkhead {What}; the request was rejected.")]
+    public static partial void SharedLimitRejected(ILogger logger, string clientName, string authority, string limiter, string what);
+
     public static string FormatAuthority(string? authority) => authority is null ? string.Empty : $" ({authority})";
 }

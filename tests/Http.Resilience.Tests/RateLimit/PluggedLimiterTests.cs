@@ -22,6 +22,14 @@ public class PluggedLimiterTests
             configure?.Invoke(o);
         });
 
+    private static ChainHarness SharedBulkhead(ScriptedLimiter limiter, Action<HttpResilienceOptions>? configure = null)
+        => new(o =>
+        {
+            o.Deadline = Deadline;
+            o.Bulkhead.UseLimiter(limiter);
+            configure?.Invoke(o);
+        });
+
     private static RateLimitLease Refused() => new TestLease(acquired: false);
 
     [Fact]
@@ -112,6 +120,73 @@ public class PluggedLimiterTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, harness.Stub.CallCount);
         Assert.True(limiter.Leases.Single().IsDisposed);
+    }
+
+    [Fact]
+    public async Task SharedBulkhead_ThePermitIsHeldForTheRequestAndGivenBack_TheLocalBulkheadStaysABackstop()
+    {
+        var limiter = new ScriptedLimiter();
+        limiter.OnAttempt = limiter.Grant;
+        using var harness = SharedBulkhead(limiter, o => o.Bulkhead.MaxConcurrency = 1);
+        var answer = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Stub.Then((_, _) => answer.Task).ThenStatus(HttpStatusCode.OK);
+        var client = harness.CreateClient();
+
+        var first = client.GetAsync("/first");
+        await harness.Stub.WaitForCallsAsync(1);
+        Assert.False(limiter.Leases[0].IsDisposed); // held while the request is in flight
+
+        // The shared limit has room, the local bulkhead (one in flight) does not: it still rejects.
+        var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => client.GetAsync("/second"));
+        Assert.Contains("it is full", ex.Message, StringComparison.Ordinal);
+        answer.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        using var response = await first;
+
+        Assert.All(limiter.Leases, lease => Assert.True(lease.IsDisposed)); // both shared permits given back
+    }
+
+    [Fact]
+    public async Task SharedBulkhead_PermitGivenBackWhenTheRequestFails()
+    {
+        var limiter = new ScriptedLimiter();
+        limiter.OnAttempt = limiter.Grant;
+        using var harness = SharedBulkhead(limiter, o => o.Retry.Enabled = false);
+        harness.Stub.ThenThrow(new HttpRequestException("connection refused"));
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.True(Assert.Single(limiter.Leases).IsDisposed);
+    }
+
+    [Fact]
+    public async Task SharedBulkhead_LimiterThrows_BulkheadRejectedWithTheFailureInside()
+    {
+        var down = new InvalidOperationException("store down");
+        using var harness = SharedBulkhead(new ScriptedLimiter { OnAttempt = () => throw down });
+
+        var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => harness.CreateClient().GetAsync("/x"));
+
+        Assert.Same(down, ex.InnerException);
+        Assert.Contains("shared concurrency limit", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Stub.CallCount);
+    }
+
+    [Fact]
+    public async Task SharedBulkhead_LimiterThatIgnoresItsToken_TheWaitEndsAtMaxQueueWait_ItsLateLeaseIsGivenBack()
+    {
+        var limiter = new ScriptedLimiter { OnAttempt = Refused };
+        using var harness = SharedBulkhead(limiter, o => o.Bulkhead.MaxQueueWait = TimeSpan.FromMilliseconds(300));
+
+        var pending = harness.CreateClient().GetAsync("/x");
+        Assert.Equal(TimeSpan.FromMilliseconds(300), await harness.Clock.NextTimerAsync());
+        harness.Clock.Advance(TimeSpan.FromMilliseconds(300));
+        var ex = await Assert.ThrowsAsync<BulkheadRejectedException>(() => pending);
+        var late = limiter.Grant();
+        limiter.Pending.SetResult(late);
+
+        Assert.Contains("had no permit free within 300 ms", ex.Message, StringComparison.Ordinal);
+        await late.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, harness.Stub.CallCount);
     }
 
     [Fact]

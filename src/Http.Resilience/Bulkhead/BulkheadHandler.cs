@@ -69,9 +69,20 @@ internal sealed class BulkheadHandler : ResilienceHandler
             }
         }
 
-        using (lease)
+        try
         {
             return await SendLocally(request, context, options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (lease is IAsyncDisposable releasing)
+            {
+                await releasing.DisposeAsync().ConfigureAwait(false); // a shared permit given back over the network: awaited, not dropped
+            }
+            else
+            {
+                lease.Dispose();
+            }
         }
     }
 

@@ -2,7 +2,14 @@ using Http.Resilience;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddHttpClient("payment", c => c.BaseAddress = new Uri("http://127.0.0.1:5081/"))
-    .AddHttpResilience(o => o.Deadline = TimeSpan.FromSeconds(5));
+    .AddHttpResilience(o => o.Deadline = TimeSpan.FromSeconds(5))
+    .AddFleetRateLimit(o =>
+    {
+        o.Key = "payment:quota"; // one bucket for every replica of this service
+        o.ConnectionString = "127.0.0.1:6379,abortConnect=false";
+        o.PermitsPerSecond = 100;
+        o.ExpectedReplicas = 4;
+    });
 builder.Services.AddHttpClient("inventory", c => c.BaseAddress = new Uri("http://127.0.0.1:5082/"))
     .AddHttpResilience(builder.Configuration.GetSection("HttpResilience:inventory"));
 builder.Services.AddHealthChecks().AddHttpResilienceCircuits();

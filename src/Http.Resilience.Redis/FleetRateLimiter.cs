@@ -1,0 +1,125 @@
+using System.Threading.RateLimiting;
+using StackExchange.Redis;
+
+namespace Http.Resilience.Redis;
+
+/// <summary>A token bucket shared by every replica under one Redis key (see <see cref="FleetRateLimitOptions"/>).</summary>
+/// <remarks>
+/// <see cref="RateLimiter.AttemptAcquire"/> never blocks on Redis: it answers "ask asynchronously" (a refused lease
+/// without a wait), and the chain then waits in <see cref="RateLimiter.AcquireAsync"/>, within the request's budget.
+/// While Redis is unavailable both answer from the outage policy at once.
+/// </remarks>
+internal sealed class FleetRateLimiter : RateLimiter
+{
+    // KEYS[1]: the bucket. ARGV: tokens per second, burst, tokens wanted. Returns {1, 0} when taken, else {0, ms to wait}.
+    // The clock is the Redis server's (TIME), so replicas' clocks never matter; the key expires once a full bucket
+    // would have refilled, so an idle limit leaves nothing behind.
+    private const string Script = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        local rate = tonumber(ARGV[1])
+        local burst = tonumber(ARGV[2])
+        local want = tonumber(ARGV[3])
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+        local tokens = tonumber(state[1])
+        local at = tonumber(state[2])
+        if tokens == nil or at == nil then
+          tokens = burst
+          at = now
+        end
+        tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000000)
+        local taken = 0
+        local wait = 0
+        if tokens >= want then
+          tokens = tokens - want
+          taken = 1
+        else
+          wait = math.ceil((want - tokens) * 1000 / rate)
+        end
+        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+        redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+        return {taken, wait}
+        """;
+
+    private readonly FleetStore _store;
+    private readonly FleetRateLimitOptions _options;
+    private readonly TokenBucketRateLimiter _localShare;
+    private readonly RedisKey[] _keys;
+    private readonly RedisValue[] _values;
+
+    public FleetRateLimiter(FleetStore store, FleetRateLimitOptions options)
+    {
+        _store = store;
+        _options = options;
+        _keys = [store.Key];
+        _values = [options.PermitsPerSecond, options.Burst, 1];
+        // The local share: this replica's part of the rate and of the burst. Tokens come one at a time, evenly (a whole
+        // second's worth at once would be capped by the small bucket), or a few at a time above a thousand a second.
+        var share = Math.Max(1, options.PermitsPerSecond / options.ExpectedReplicas);
+        var perPeriod = Math.Max(1, share / 1000);
+        _localShare = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokensPerPeriod = perPeriod,
+            TokenLimit = Math.Max(perPeriod, options.Burst / options.ExpectedReplicas),
+            ReplenishmentPeriod = TimeSpan.FromTicks(TimeSpan.TicksPerSecond * perPeriod / share),
+            QueueLimit = int.MaxValue, // the chain bounds the waiters (RateLimit.MaxQueue) and their wait (the budget)
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
+
+    public override TimeSpan? IdleDuration => null;
+
+    /// <summary>Gets a value indicating whether this replica cannot reach Redis now and follows the outage policy.</summary>
+    internal bool IsStoreUnavailable => _store.IsUnavailable;
+
+    public override RateLimiterStatistics? GetStatistics() => null;
+
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+        => !_store.IsUnavailable ? FleetLeases.AskAsynchronously : _options.WhenStoreUnavailable switch
+        {
+            WhenStoreUnavailable.FailOpen => FleetLeases.Granted,
+            WhenStoreUnavailable.FailClosed => FleetLeases.AskAsynchronously, // the asynchronous path says why it refuses
+            _ => _localShare.AttemptAcquire(permitCount),
+        };
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _store.EvaluateAsync(Script, _keys, permitCount == 1 ? _values : [_options.PermitsPerSecond, _options.Burst, permitCount], cancellationToken).ConfigureAwait(false);
+            if (result is null)
+            {
+                return await WithoutStoreAsync(permitCount, cancellationToken).ConfigureAwait(false);
+            }
+
+            var answer = (RedisResult[])result!;
+            if ((long)answer[0] == 1)
+            {
+                return FleetLeases.Granted;
+            }
+
+            // No token: wait as long as the bucket says one takes to come (a little jitter, so the fleet's waiters do not
+            // ask again all at once), then ask again. The chain ends the wait with the request's budget.
+            var wait = TimeSpan.FromMilliseconds((long)answer[1] * (1 + (Random.Shared.NextDouble() * 0.2)));
+            await Task.Delay(wait, _store.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _localShare.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private ValueTask<RateLimitLease> WithoutStoreAsync(int permitCount, CancellationToken cancellationToken) => _options.WhenStoreUnavailable switch
+    {
+        WhenStoreUnavailable.FailOpen => new ValueTask<RateLimitLease>(FleetLeases.Granted),
+        WhenStoreUnavailable.FailClosed => ValueTask.FromException<RateLimitLease>(new InvalidOperationException($"Redis, the store of the fleet rate limit '{_options.Key}', is unavailable, and the limit fails closed.")),
+        _ => _localShare.AcquireAsync(permitCount, cancellationToken),
+    };
+}

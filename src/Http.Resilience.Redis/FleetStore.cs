@@ -46,10 +46,20 @@ internal sealed class FleetStore
             return null;
         }
 
+        if (!_connection.IsCompleted)
+        {
+            if (_options.WhenStoreUnavailable != WhenStoreUnavailable.FailClosed)
+            {
+                return null; // the connection is still being made (start-up): the policy answers, without calling it an outage
+            }
+
+            // Failing closed, a request would be rejected for no fault of Redis: it waits for the connection, within its own wait.
+            await _connection.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            // The first calls may find the connection still being made: they wait for it no longer than for an answer.
-            var connection = await _connection.WaitAsync(_options.StoreTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+            var connection = await _connection.ConfigureAwait(false);
             if (!connection.IsConnected)
             {
                 throw new InvalidOperationException("The connection to Redis is down.");

@@ -60,6 +60,21 @@ if (args.Contains("--hedging"))
     return 0;
 }
 
+if (args.Contains("--fleet"))
+{
+    // What the fleet limits on Redis add per request, beside the local token bucket, in the same run.
+    const int RequestsPerRound = 5000;
+    const int Rounds = 4;
+    const int Loops = 8;
+    var fleet = await FleetRun.RunAsync(RequestsPerRound, Rounds, Loops);
+    foreach (var line in FleetRun.Report(fleet, RequestsPerRound, Rounds, Loops))
+    {
+        Console.WriteLine(line);
+    }
+
+    return 0;
+}
+
 if (args.Contains("--hot-loop"))
 {
     AllocationProfile.HotLoop(TimeSpan.FromSeconds(20)); // e.g. under `dotnet-trace collect --profile cpu-sampling -- ...`

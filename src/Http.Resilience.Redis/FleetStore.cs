@@ -46,20 +46,14 @@ internal sealed class FleetStore
             return null;
         }
 
-        if (!_connection.IsCompleted)
-        {
-            if (_options.WhenStoreUnavailable != WhenStoreUnavailable.FailClosed)
-            {
-                return null; // the connection is still being made (start-up): the policy answers, without calling it an outage
-            }
-
-            // Failing closed, a request would be rejected for no fault of Redis: it waits for the connection, within its own wait.
-            await _connection.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         try
         {
-            var connection = await _connection.ConfigureAwait(false);
+            // The first requests may find the connection still being made (start-up). They wait for it, up to a re-probe
+            // interval: answering from the policy meanwhile would mix local shares with the shared limit and let more
+            // through than the limit; a Redis that cannot be reached by then is an outage like any other.
+            var connection = _connection.IsCompleted
+                ? await _connection.ConfigureAwait(false)
+                : await _connection.WaitAsync(_options.ReprobeInterval, TimeProvider, cancellationToken).ConfigureAwait(false);
             if (!connection.IsConnected)
             {
                 throw new InvalidOperationException("The connection to Redis is down.");

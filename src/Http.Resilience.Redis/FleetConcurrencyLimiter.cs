@@ -93,9 +93,22 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
         RedisValue[] values = [_options.MaxConcurrency, (long)_options.LeaseTtl.TotalMilliseconds, id];
         while (true)
         {
-            var result = await _store.EvaluateAsync(AcquireScript, _keys, values, cancellationToken).ConfigureAwait(false);
+            RedisResult? result;
+            try
+            {
+                result = await _store.EvaluateAsync(AcquireScript, _keys, values, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _ = _store.TryEvaluateAsync(ReleaseScript, _keys, [id]); // the script may have run: no lease may stay without an owner
+                throw;
+            }
+
             if (result is null)
             {
+                // Redis did not answer in time, but the script may have run and taken the lease: give it back, or it would
+                // hold a permit of the fleet for its whole time to live.
+                _ = _store.TryEvaluateAsync(ReleaseScript, _keys, [id]);
                 return await WithoutStoreAsync(permitCount, cancellationToken).ConfigureAwait(false);
             }
 

@@ -127,10 +127,18 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
         }
     }
 
+    /// <remarks>The container disposes singletons asynchronously: the timers and the connection must go then too.</remarks>
+    protected override ValueTask DisposeAsyncCore()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            _store.Dispose();
             _renewal.Dispose();
             _localShare.Dispose();
         }

@@ -106,10 +106,18 @@ internal sealed class FleetRateLimiter : RateLimiter
         }
     }
 
+    /// <remarks>The container disposes singletons asynchronously: the timers and the connection must go then too.</remarks>
+    protected override ValueTask DisposeAsyncCore()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            _store.Dispose();
             _localShare.Dispose();
         }
 

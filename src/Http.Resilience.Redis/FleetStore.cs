@@ -7,9 +7,10 @@ namespace Http.Resilience.Redis;
 /// that while it does not, only one request in each re-probe interval asks it again and the others go straight to the
 /// outage policy.
 /// </summary>
-internal sealed class FleetStore
+internal sealed class FleetStore : IDisposable
 {
     private readonly Task<IConnectionMultiplexer> _connection;
+    private readonly bool _ownsConnection;
     private readonly FleetLimitOptions _options;
     private readonly FleetTelemetry _telemetry;
     private long _askAgainAt = long.MinValue; // a timestamp: long.MinValue while Redis answers
@@ -21,6 +22,7 @@ internal sealed class FleetStore
     public FleetStore(Func<Task<IConnectionMultiplexer>> connect, FleetLimitOptions options, TimeProvider timeProvider, FleetTelemetry telemetry)
     {
         _connection = connect();
+        _ownsConnection = options.ConnectionString is not null;
         _options = options;
         TimeProvider = timeProvider;
         _telemetry = telemetry;
@@ -104,6 +106,15 @@ internal sealed class FleetStore
 
         var now = TimeProvider.GetTimestamp();
         return now >= askAgainAt && Interlocked.CompareExchange(ref _askAgainAt, now + Ticks(_options.ReprobeInterval), askAgainAt) == askAgainAt;
+    }
+
+    /// <summary>Closes the connection if the limit made it itself (from its connection string); one of the application's stays open.</summary>
+    public void Dispose()
+    {
+        if (_ownsConnection && _connection.IsCompletedSuccessfully)
+        {
+            _connection.Result.Dispose();
+        }
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * TimeProvider.TimestampFrequency);

@@ -36,7 +36,7 @@ internal sealed class FleetRateLimiter : RateLimiter
         else
           wait = math.ceil((want - tokens) * 1000 / rate)
         end
-        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+        redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', string.format('%.0f', now))
         redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
         return {taken, wait}
         """;

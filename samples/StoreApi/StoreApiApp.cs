@@ -1,5 +1,6 @@
 using Http.Resilience;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace StoreApi;
 
@@ -23,7 +24,28 @@ public static class StoreApiApp
             .AddHttpResilience(resilience.GetSection("notifications"), o => o.Fallback.UseResponse((_, _) => new HttpResponseMessage(System.Net.HttpStatusCode.Accepted)));
 
         builder.Services.AddHealthChecks().AddHttpResilienceCircuits();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Http.Resilience").AddPrometheusExporter());
+        var telemetry = builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Http.Resilience").AddPrometheusExporter());
+
+        // Traces when asked for: each logical request is a span ("Http.Resilience"), parent of its attempts' HttpClient spans
+        // ("System.Net.Http"). Tracing:Console=true prints them; OTEL_EXPORTER_OTLP_ENDPOINT sends them to a collector (Jaeger, Aspire).
+        var toConsole = builder.Configuration.GetValue<bool>("Tracing:Console");
+        var toOtlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (toConsole || toOtlp)
+        {
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.AddSource("Http.Resilience", "System.Net.Http");
+                if (toConsole)
+                {
+                    tracing.AddConsoleExporter();
+                }
+
+                if (toOtlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+        }
 
         var app = builder.Build();
         app.UseDeadlinePropagation(o => o.DefaultDeadline = TimeSpan.FromSeconds(20));

@@ -43,6 +43,11 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             request.Headers.TryAddWithoutValidation(retryPropagation.AttemptHeaderName, context.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        if (context.Activity is { } activity)
+        {
+            ResilienceActivity.NoteAttempt(activity, context.Attempts); // for this attempt's span: its resend count
+        }
+
         if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true && !context.Options.ResponseBuffering.Enabled)
         {
             return SendNextAsync(request, context, cancellationToken);
@@ -119,6 +124,10 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             _registry.Metrics?.RecordAttempt(context.ClientName, elapsed, "timeout", null);
             _registry.Metrics?.RecordTimeout(context.ClientName);
             Log.AttemptTimedOut(_registry.Logger, context.ClientName, attemptNumber, context.MaxAttempts, elapsed.TotalMilliseconds);
+            if (context.Activity is not null)
+            {
+                context.AddEvent("attempt_timed_out", ResilienceActivity.Tag("http.resilience.attempt", attemptNumber), ResilienceActivity.Tag("http.resilience.elapsed_ms", elapsed.TotalMilliseconds));
+            }
 
             var timeoutException = new TimeoutException($"Attempt {attemptNumber} timed out after {timeout.TotalMilliseconds:F0} ms.", ex);
             if (boundByBudget || cancellationToken.IsCancellationRequested || context.IsExpired)

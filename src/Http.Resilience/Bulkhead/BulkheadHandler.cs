@@ -91,6 +91,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
         var authority = options.PerAuthority ? context.AuthorityOf(request) : null;
         _registry.Metrics?.RecordBulkheadRejection(context.ClientName, authority);
         Log.SharedLimitRejected(_registry.Logger, context.ClientName, Log.FormatAuthority(authority), shared.GetType().Name, what);
+        context.AddEvent("bulkhead_rejected", ResilienceActivity.Tag("http.resilience.reason", $"the shared limit {what}"));
         return new BulkheadRejectedException(
             $"The shared concurrency limit of HttpClient '{context.ClientName}' ({shared.GetType().Name}, in front of its bulkhead) {what}. The request was not sent.",
             inner);
@@ -189,7 +190,7 @@ internal sealed class BulkheadHandler : ResilienceHandler
         {
             // Not thrown here: the rejection reaches the caller through the returned task, which spares it one of the
             // exception dispatches that make up most of a rejection's cost.
-            return ValueTask.FromException<HttpResponseMessage>(Reject(bulkhead, options, "it is full"));
+            return ValueTask.FromException<HttpResponseMessage>(Reject(context, bulkhead, options, "it is full"));
         }
 
         return QueueThenSendAsync(request, context, bulkhead, generation, queue, options, cancellationToken);
@@ -239,15 +240,16 @@ internal sealed class BulkheadHandler : ResilienceHandler
         HttpRequestMessage request, ResilienceContext context, BulkheadState bulkhead, BulkheadState.Generation generation, ConcurrencyLimiter queue,
         BulkheadOptions options, CancellationToken cancellationToken)
     {
+        context.AddEvent("bulkhead_queued");
         while (true)
         {
             var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
             var lease = await BudgetedAcquire.AcquireAsync(queue, wait, context, cancellationToken).ConfigureAwait(false)
-                ?? throw Reject(bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
+                ?? throw Reject(context, bulkhead, options, wait > TimeSpan.Zero ? $"no permit was freed within {wait.TotalMilliseconds:F0} ms" : "no budget was left to wait for a permit");
             if (!lease.IsAcquired)
             {
                 lease.Dispose();
-                throw Reject(bulkhead, options, "it and its queue are full");
+                throw Reject(context, bulkhead, options, "it and its queue are full");
             }
 
             var permit = new BulkheadState.Permit(lease);
@@ -271,12 +273,13 @@ internal sealed class BulkheadHandler : ResilienceHandler
                 return await SendWithPermit(request, context, generation, permit, cancellationToken).ConfigureAwait(false);
             }
 
-            queue = generation.Limiter ?? throw Reject(bulkhead, options, "it is full");
+            queue = generation.Limiter ?? throw Reject(context, bulkhead, options, "it is full");
         }
     }
 
-    private BulkheadRejectedException Reject(BulkheadState bulkhead, BulkheadOptions options, string why)
+    private BulkheadRejectedException Reject(ResilienceContext context, BulkheadState bulkhead, BulkheadOptions options, string why)
     {
+        context.AddEvent("bulkhead_rejected", ResilienceActivity.Tag("http.resilience.reason", why));
         bulkhead.RecordRejection();
         var snapshot = bulkhead.GetSnapshot();
         _registry.Metrics?.RecordBulkheadRejection(bulkhead.ClientName, bulkhead.Authority);

@@ -35,6 +35,11 @@ internal sealed class CircuitBreakerHandler : ResilienceHandler
             DownstreamGiveUp.Note(); // the dependency is known broken: the layers above must not retry into it either
             // Not thrown here: the rejection reaches the caller through the returned task, which spares it one of the
             // exception dispatches that make up most of a rejection's cost.
+            if (context.Activity is not null)
+            {
+                context.AddEvent("circuit_rejected", ResilienceActivity.Tag("http.resilience.retry_after_ms", permit.RetryAfter?.TotalMilliseconds));
+            }
+
             return ValueTask.FromException<HttpResponseMessage>(CreateOpenException(circuit, permit));
         }
 

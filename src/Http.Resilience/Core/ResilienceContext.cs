@@ -83,6 +83,15 @@ internal sealed class ResilienceContext
     /// </summary>
     public void Return()
     {
+        if (Activity is { } activity)
+        {
+            // The request is over: what its span says about it, read before the context is cleared.
+            activity.SetTag("http.resilience.attempts", Attempts);
+            var left = Remaining;
+            activity.SetTag("http.resilience.time_left", TimeMath.IsInfinite(left) ? double.PositiveInfinity : left.TotalSeconds);
+            Activity = null;
+        }
+
         if (Published || _kept)
         {
             return;
@@ -120,6 +129,18 @@ internal sealed class ResilienceContext
 
     /// <summary>Gets or sets a value indicating whether the request's body is known to be replayable (buffered if it had to be).</summary>
     public bool ContentReplayable { get; set; }
+
+    /// <summary>Gets or sets the span of this logical request, when someone listens to the chain's traces.</summary>
+    public Activity? Activity { get; set; }
+
+    /// <summary>Adds a decision of the chain to this request's span, if it has one.</summary>
+    public void AddEvent(string name, params ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (Activity is { } activity)
+        {
+            ResilienceActivity.AddEvent(activity, name, tags);
+        }
+    }
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
     public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;

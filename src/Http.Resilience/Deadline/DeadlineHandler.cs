@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Http.Resilience;
@@ -30,6 +31,39 @@ internal sealed class DeadlineHandler : ResilienceHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return ResilienceActivity.Source.HasListeners()
+            ? SendTracedAsync(request, cancellationToken)
+            : Send(request, activity: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The request inside its span. An async method of its own: the span is the current activity for everything the chain
+    /// does below (so each attempt's HttpClient span is its child), and stops being current for the caller once it returns.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendTracedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var options = _registry.GetOptions(_state, _optionsMonitor);
+        using var activity = ResilienceActivity.Start(request, _state.Name, TimeMath.Min(options.Deadline, _state.HttpClientTimeout));
+        if (activity is null)
+        {
+            return await Send(request, activity: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var response = await Send(request, activity, cancellationToken).ConfigureAwait(false);
+            ResilienceActivity.Stop(activity, response);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            ResilienceActivity.Stop(activity, ex, cancellationToken.IsCancellationRequested);
+            throw;
+        }
+    }
+
+    private Task<HttpResponseMessage> Send(HttpRequestMessage request, Activity? activity, CancellationToken cancellationToken)
+    {
 
         // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
         // handler-construction failures, and a corrected configuration must recover on reload.
@@ -44,11 +78,13 @@ internal sealed class DeadlineHandler : ResilienceHandler
         if (deadline == TimeSpan.Zero)
         {
             // The request being served has no time left: send nothing.
+            activity?.AddEvent(new ActivityEvent("deadline_exceeded"));
             ObserveDeadline(clientName, TimeSpan.Zero, attempts: 0);
             throw new DeadlineExceededException($"The request of HttpClient '{clientName}' was not sent: the deadline it inherited was already spent.", TimeSpan.Zero, null);
         }
 
         var context = ResilienceContext.Rent(_state, options, _timeProvider, deadline, cancellationToken);
+        context.Activity = activity;
         ValueTask<HttpResponseMessage> pending;
         try
         {
@@ -128,6 +164,7 @@ internal sealed class DeadlineHandler : ResilienceHandler
             if (context.IsExpired)
             {
                 var exceeded = context.CreateDeadlineExceeded(new TimeoutException("The request's budget was spent.", ex));
+                context.AddEvent("deadline_exceeded");
                 ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);
                 throw exceeded;
             }
@@ -138,6 +175,7 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
         catch (DeadlineExceededException)
         {
+            context.AddEvent("deadline_exceeded");
             ObserveDeadline(context.ClientName, context.Deadline, context.Attempts);
             throw;
         }

@@ -103,6 +103,10 @@ internal sealed class FallbackHandler : ResilienceHandler
         _registry.Metrics?.RecordFallback(context.ClientName, kind);
         var age = info.Age is { } a ? string.Create(CultureInfo.InvariantCulture, $" (age {a.TotalSeconds:F0} s)") : string.Empty;
         Log.FallbackServed(_registry.Logger, context.ClientName, kind, info.Reason.ToString(), age);
+        if (context.Activity is not null)
+        {
+            context.AddEvent("fallback_served", ResilienceActivity.Tag("http.resilience.fallback.kind", kind), ResilienceActivity.Tag("http.resilience.reason", info.Reason.ToString()));
+        }
         return response;
     }
 

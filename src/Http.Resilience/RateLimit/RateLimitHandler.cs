@@ -182,6 +182,7 @@ internal sealed class RateLimitHandler : ResilienceHandler
     {
         _registry.Metrics?.RecordRateLimitRejection(context.ClientName);
         Log.RateLimitRejected(_registry.Logger, context.ClientName, why);
+        context.AddEvent("rate_limit_rejected", ResilienceActivity.Tag("http.resilience.reason", why));
         return new($"The outbound rate limit of HttpClient '{context.ClientName}' rejected the request because {why}. The request was not sent.", retryAfter, inner);
     }
 }

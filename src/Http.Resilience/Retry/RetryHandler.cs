@@ -123,6 +123,7 @@ internal sealed class RetryHandler : ResilienceHandler
                 // retrying sooner would be rude and futile.
                 if (retryAfter > options.MaxRetryAfter)
                 {
+                    NotRetried(context, retry, "the server's Retry-After is longer than Retry.MaxRetryAfter");
                     return response;
                 }
 
@@ -131,6 +132,7 @@ internal sealed class RetryHandler : ResilienceHandler
                 if (response.StatusCode == HttpStatusCode.TooManyRequests && context.Options.Pushback.KeepWithinQuota &&
                     context.Client.GetPushback(context.TimeProvider.TimestampFrequency).SheddingProbability(context.TimeProvider.GetTimestamp()) > 0)
                 {
+                    NotRetried(context, retry, "the server keeps this client within its quota");
                     return response;
                 }
 
@@ -145,6 +147,7 @@ internal sealed class RetryHandler : ResilienceHandler
 
             if (!context.HasTimeFor(delay))
             {
+                NotRetried(context, retry, "the delay does not fit in the budget left");
                 // The budget is what ended the retries. A timed-out attempt then reports the deadline, not an attempt
                 // timeout; a response or a network failure is returned or rethrown as it came.
                 if (response is null && failure!.SourceException is AttemptTimeoutException timedOut)
@@ -157,6 +160,7 @@ internal sealed class RetryHandler : ResilienceHandler
 
             if (context.CircuitOpenedMeanwhile)
             {
+                NotRetried(context, retry, "the circuit opened");
                 return ReturnOrThrow(response, failure, context);
             }
 
@@ -167,7 +171,18 @@ internal sealed class RetryHandler : ResilienceHandler
                 DownstreamGiveUp.Note();
                 _registry.Metrics?.RecordRetryBudgetExhausted(context.ClientName);
                 Log.RetryBudgetExhausted(_registry.Logger, context.ClientName, retry + 1);
+                NotRetried(context, retry, "the retry budget is empty");
                 return ReturnOrThrow(response, failure, context);
+            }
+
+            if (context.Activity is not null)
+            {
+                var reason = response is null ? failure!.SourceException.GetType().Name : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.AddEvent(
+                    "retry_scheduled",
+                    ResilienceActivity.Tag("http.resilience.attempt", retry + 1),
+                    ResilienceActivity.Tag("http.resilience.delay_ms", delay.TotalMilliseconds),
+                    ResilienceActivity.Tag("http.resilience.reason", reason));
             }
 
             if (_registry.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
@@ -207,6 +222,15 @@ internal sealed class RetryHandler : ResilienceHandler
 
                 response?.Dispose();
             }
+        }
+    }
+
+    /// <summary>Tells the request's span why a retryable outcome was not retried.</summary>
+    private static void NotRetried(ResilienceContext context, int retry, string why)
+    {
+        if (context.Activity is not null)
+        {
+            context.AddEvent("retry_not_sent", ResilienceActivity.Tag("http.resilience.attempt", retry + 1), ResilienceActivity.Tag("http.resilience.reason", why));
         }
     }
 

@@ -126,6 +126,28 @@ public class ChainBenchmarks
         }
     }
 
+    private System.Diagnostics.ActivityListener? _tracing;
+
+    /// <summary>The traced cases: the same clients, with a listener that records every span of ours and of HttpClient.</summary>
+    [GlobalSetup(Targets = [nameof(TracedBare), nameof(TracedOurs)])]
+    public async Task SetupTraced()
+    {
+        await Setup();
+        _tracing = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = static source => source.Name is "Http.Resilience" or "System.Net.Http",
+            Sample = static (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(_tracing);
+    }
+
+    [GlobalCleanup(Targets = [nameof(TracedBare), nameof(TracedOurs)])]
+    public void CleanupTraced()
+    {
+        _tracing?.Dispose(); // the other cases run without a listener, as most services do
+        Cleanup();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -231,4 +253,10 @@ public class ChainBenchmarks
 
     [BenchmarkCategory("6 happy GET, hedging on"), Benchmark]
     public Task HedgingMicrosoftStandard() => Get(_hedgeMs);
+
+    [BenchmarkCategory("7 happy GET, traced"), Benchmark(Baseline = true)]
+    public Task TracedBare() => Get(_bare);
+
+    [BenchmarkCategory("7 happy GET, traced"), Benchmark]
+    public Task TracedOurs() => Get(_ours);
 }

@@ -31,27 +31,33 @@ internal sealed class DeadlineHandler : ResilienceHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ResilienceActivity.Source.HasListeners()
-            ? SendTracedAsync(request, cancellationToken)
-            : Send(request, activity: null, cancellationToken);
+
+        // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
+        // handler-construction failures, and a corrected configuration must recover on reload.
+        var options = _registry.GetOptions(_state, _optionsMonitor);
+        if (ResilienceActivity.Source.HasListeners())
+        {
+            return SendTracedAsync(request, options, cancellationToken);
+        }
+
+        return Send(request, options, activity: null, cancellationToken);
     }
 
     /// <summary>
     /// The request inside its span. An async method of its own: the span is the current activity for everything the chain
     /// does below (so each attempt's HttpClient span is its child), and stops being current for the caller once it returns.
     /// </summary>
-    private async Task<HttpResponseMessage> SendTracedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendTracedAsync(HttpRequestMessage request, HttpResilienceOptions options, CancellationToken cancellationToken)
     {
-        var options = _registry.GetOptions(_state, _optionsMonitor);
-        using var activity = ResilienceActivity.Start(request, _state.Name, TimeMath.Min(options.Deadline, _state.HttpClientTimeout));
+        using var activity = ResilienceActivity.Start(request, _state.Name, EffectiveDeadline(options));
         if (activity is null)
         {
-            return await Send(request, activity: null, cancellationToken).ConfigureAwait(false);
+            return await Send(request, options, activity: null, cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            var response = await Send(request, activity, cancellationToken).ConfigureAwait(false);
+            var response = await Send(request, options, activity, cancellationToken).ConfigureAwait(false);
             ResilienceActivity.Stop(activity, response);
             return response;
         }
@@ -62,18 +68,17 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
     }
 
-    private Task<HttpResponseMessage> Send(HttpRequestMessage request, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>The budget of a request: the option, a user-set <see cref="HttpClient.Timeout"/> and an inherited deadline, whichever is shortest.</summary>
+    private TimeSpan EffectiveDeadline(HttpResilienceOptions options)
     {
-
-        // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
-        // handler-construction failures, and a corrected configuration must recover on reload.
-        var clientName = _state.Name;
-        var options = _registry.GetOptions(_state, _optionsMonitor);
         var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
-        if (InheritedDeadline.TimeLeft is { } inherited)
-        {
-            deadline = TimeMath.Min(deadline, inherited);
-        }
+        return InheritedDeadline.TimeLeft is { } inherited ? TimeMath.Min(deadline, inherited) : deadline;
+    }
+
+    private Task<HttpResponseMessage> Send(HttpRequestMessage request, HttpResilienceOptions options, Activity? activity, CancellationToken cancellationToken)
+    {
+        var clientName = _state.Name;
+        var deadline = EffectiveDeadline(options);
 
         if (deadline == TimeSpan.Zero)
         {

@@ -40,6 +40,7 @@ internal sealed class DeadlineHandler : ResilienceHandler
             return SendTracedAsync(request, options, cancellationToken);
         }
 
+        ResilienceActivity.StopResendListenerIfIdle();
         return Send(request, options, activity: null, cancellationToken);
     }
 

@@ -31,7 +31,8 @@ internal static class ResilienceActivity
 
     public static readonly ActivitySource Source = new(SourceName, typeof(ResilienceActivity).Assembly.GetName().Version?.ToString());
 
-    private static int _resendListenerStarted;
+    private static readonly Lock ResendListenerGate = new();
+    private static ActivityListener? _resendListener;
 
     /// <summary>Starts the span of a logical request, or returns <see langword="null"/> when nobody samples it.</summary>
     public static Activity? Start(HttpRequestMessage request, string clientName, TimeSpan deadline)
@@ -57,6 +58,9 @@ internal static class ResilienceActivity
 
         return activity;
     }
+
+    /// <summary>Gets a value indicating whether the resend-count listener is on (for tests).</summary>
+    internal static bool IsResendListenerRunning => Volatile.Read(ref _resendListener) is not null;
 
     /// <summary>A tag of a span event.</summary>
     public static KeyValuePair<string, object?> Tag(string name, object? value) => new(name, value);
@@ -116,18 +120,54 @@ internal static class ResilienceActivity
     }
 
     /// <summary>
-    /// Listens to <c>System.Net.Http</c>'s spans only to tag an attempt's span with its resend count when its parent is
-    /// ours. It samples nothing (its answer is <see cref="ActivitySamplingResult.None"/>), so it never makes a span exist
-    /// that the application's own listeners did not ask for. Started once, the first time our source is listened to.
+    /// Stops the resend-count listener once nobody listens to our source any more (called on requests that are not
+    /// traced: one volatile read while there is none). A listener left on <c>System.Net.Http</c> would keep HttpClient on
+    /// its diagnostics path for every request of the process, long after tracing was turned off.
     /// </summary>
-    private static void StartResendListener()
+    public static void StopResendListenerIfIdle()
     {
-        if (Interlocked.Exchange(ref _resendListenerStarted, 1) == 1)
+        if (Volatile.Read(ref _resendListener) is null || Source.HasListeners())
         {
             return;
         }
 
-        var listener = new ActivityListener
+        lock (ResendListenerGate)
+        {
+            if (_resendListener is { } listener && !Source.HasListeners())
+            {
+                Volatile.Write(ref _resendListener, null);
+                listener.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Listens to <c>System.Net.Http</c>'s spans only to tag an attempt's span with its resend count when its parent is
+    /// ours. It samples nothing (its answer is <see cref="ActivitySamplingResult.None"/>), so it never makes a span exist
+    /// that the application's own listeners did not ask for. Started when our source is listened to, stopped by
+    /// <see cref="StopResendListenerIfIdle"/> once it is not.
+    /// </summary>
+    private static void StartResendListener()
+    {
+        if (Volatile.Read(ref _resendListener) is not null)
+        {
+            return;
+        }
+
+        lock (ResendListenerGate)
+        {
+            if (_resendListener is null)
+            {
+                var started = CreateResendListener();
+                ActivitySource.AddActivityListener(started);
+                Volatile.Write(ref _resendListener, started);
+            }
+        }
+    }
+
+    private static ActivityListener CreateResendListener()
+    {
+        return new ActivityListener
         {
             ShouldListenTo = static source => source.Name == "System.Net.Http",
             Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
@@ -139,6 +179,5 @@ internal static class ResilienceActivity
                 }
             },
         };
-        ActivitySource.AddActivityListener(listener); // for the life of the process, like the source itself
     }
 }

@@ -91,7 +91,10 @@ internal sealed class BulkheadHandler : ResilienceHandler
         var authority = options.PerAuthority ? context.AuthorityOf(request) : null;
         _registry.Metrics?.RecordBulkheadRejection(context.ClientName, authority);
         Log.SharedLimitRejected(_registry.Logger, context.ClientName, Log.FormatAuthority(authority), shared.GetType().Name, what);
-        context.AddEvent("bulkhead_rejected", ResilienceActivity.Tag("http.resilience.reason", $"the shared limit {what}"));
+        if (context.Activity is not null)
+        {
+            context.AddEvent("bulkhead_rejected", ResilienceActivity.Tag("http.resilience.reason", $"the shared limit {what}"));
+        }
         return new BulkheadRejectedException(
             $"The shared concurrency limit of HttpClient '{context.ClientName}' ({shared.GetType().Name}, in front of its bulkhead) {what}. The request was not sent.",
             inner);

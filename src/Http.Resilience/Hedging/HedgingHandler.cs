@@ -132,7 +132,10 @@ internal sealed class HedgingHandler : ResilienceHandler
                         latencies.CountHedge();
                         _registry.Metrics?.RecordHedge(context.ClientName);
                         Log.HedgeSent(_registry.Logger, context.ClientName, context.Attempts, hedgeAfter.TotalMilliseconds, options.Delay is null ? "adaptive" : "fixed");
-                        context.AddEvent("hedge_sent", ResilienceActivity.Tag("http.resilience.attempt", context.Attempts), ResilienceActivity.Tag("http.resilience.delay_ms", hedgeAfter.TotalMilliseconds));
+                        if (context.Activity is not null)
+                        {
+                            context.AddEvent("hedge_sent", ResilienceActivity.Tag("http.resilience.attempt", context.Attempts), ResilienceActivity.Tag("http.resilience.delay_ms", hedgeAfter.TotalMilliseconds));
+                        }
                     }
                     else
                     {

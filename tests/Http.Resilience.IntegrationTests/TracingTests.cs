@@ -11,6 +11,7 @@ namespace Http.Resilience.IntegrationTests;
 /// <see cref="ActivityListener"/> as an exporter would have. Each test starts a root span of its own and looks only at
 /// its trace, since other tests run at the same time.
 /// </summary>
+[Collection(HeavyCollection.Name)] // its listener samples every HttpClient span of the process while it lives: not beside other tests
 public sealed class TracingTests : IDisposable
 {
     private static readonly ActivitySource TestSource = new("Http.Resilience.IntegrationTests.Tracing");

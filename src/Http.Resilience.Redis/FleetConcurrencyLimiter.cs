@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Http.Resilience.Redis;
 
 /// <summary>At most N requests in flight across the fleet: a leased semaphore in one Redis sorted set (see <see cref="FleetConcurrencyLimitOptions"/>).</summary>
-internal sealed class FleetConcurrencyLimiter : RateLimiter
+internal sealed class FleetConcurrencyLimiter : FleetLimiter
 {
     // KEYS[1]: the set of leases, scored by expiry (ms, server clock). ARGV: limit, time to live (ms), lease id.
     // Expired leases (a crashed replica's) are dropped first. Returns {1, 0} when the lease is taken, else {0, ms until
@@ -42,35 +42,23 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
     /// <summary>The longest pause before a request without a permit asks again: short, so freed permits are taken soon.</summary>
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(25);
 
-    private readonly FleetStore _store;
     private readonly FleetConcurrencyLimitOptions _options;
-    private readonly ConcurrencyLimiter _localShare;
     private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
     private readonly RedisKey[] _keys;
     private readonly ITimer _renewal;
     private int _renewing;
 
     public FleetConcurrencyLimiter(FleetStore store, FleetConcurrencyLimitOptions options)
+        : base(store, options, LocalShareOf(options), "concurrency limit")
     {
-        _store = store;
         _options = options;
         _keys = [store.Key];
-        _localShare = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
-        {
-            PermitLimit = Math.Max(1, options.MaxConcurrency / options.ExpectedReplicas),
-            QueueLimit = int.MaxValue, // the bulkhead bounds the wait (MaxQueueWait and the budget)
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        });
         var every = options.LeaseTtl / 3;
         _renewal = store.TimeProvider.CreateTimer(static state => ((FleetConcurrencyLimiter)state!).Renew(), this, every, every);
     }
 
-    public override TimeSpan? IdleDuration => null;
-
     /// <summary>Gets the leases of Redis this replica holds now (for tests and diagnostics).</summary>
     internal int Held => _held.Count;
-
-    public override RateLimiterStatistics? GetStatistics() => null;
 
     /// <summary>Stops renewing and forgets the leases held, without giving them back: what a crash does (for tests).</summary>
     internal void StopRenewingAsIfCrashed()
@@ -78,14 +66,6 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
         _renewal.Dispose();
         _held.Clear();
     }
-
-    protected override RateLimitLease AttemptAcquireCore(int permitCount)
-        => !_store.IsUnavailable ? FleetLeases.AskAsynchronously : _options.WhenStoreUnavailable switch
-        {
-            WhenStoreUnavailable.FailOpen => FleetLeases.Granted,
-            WhenStoreUnavailable.FailClosed => FleetLeases.AskAsynchronously,
-            _ => _localShare.AttemptAcquire(permitCount),
-        };
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
@@ -96,11 +76,11 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
             RedisResult? result;
             try
             {
-                result = await _store.EvaluateAsync(AcquireScript, _keys, values, cancellationToken).ConfigureAwait(false);
+                result = await Store.EvaluateAsync(AcquireScript, _keys, values, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                _ = _store.TryEvaluateAsync(ReleaseScript, _keys, [id]); // the script may have run: no lease may stay without an owner
+                _ = Store.TryEvaluateAsync(ReleaseScript, _keys, [id]); // the script may have run: no lease may stay without an owner
                 throw;
             }
 
@@ -108,7 +88,7 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
             {
                 // Redis did not answer in time, but the script may have run and taken the lease: give it back, or it would
                 // hold a permit of the fleet for its whole time to live.
-                _ = _store.TryEvaluateAsync(ReleaseScript, _keys, [id]);
+                _ = Store.TryEvaluateAsync(ReleaseScript, _keys, [id]);
                 return await WithoutStoreAsync(permitCount, cancellationToken).ConfigureAwait(false);
             }
 
@@ -123,40 +103,32 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
             // never longer than until the first lease would expire. The bulkhead ends the wait with the request's budget.
             var untilExpiry = TimeSpan.FromMilliseconds((long)answer[1]);
             var pause = TimeSpan.FromMilliseconds(MaxPause.TotalMilliseconds * (0.4 + (Random.Shared.NextDouble() * 0.6)));
-            await Task.Delay(untilExpiry < pause ? untilExpiry : pause, _store.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(untilExpiry < pause ? untilExpiry : pause, Store.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <remarks>The container disposes singletons asynchronously: the timers and the connection must go then too.</remarks>
-    protected override ValueTask DisposeAsyncCore()
-    {
-        Dispose(true);
-        return ValueTask.CompletedTask;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _store.Dispose();
             _renewal.Dispose();
-            _localShare.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private ValueTask<RateLimitLease> WithoutStoreAsync(int permitCount, CancellationToken cancellationToken) => _options.WhenStoreUnavailable switch
+    /// <summary>This replica's part of the permits, while Redis is unavailable.</summary>
+    private static ConcurrencyLimiter LocalShareOf(FleetConcurrencyLimitOptions options) => new(new ConcurrencyLimiterOptions
     {
-        WhenStoreUnavailable.FailOpen => new ValueTask<RateLimitLease>(FleetLeases.Granted),
-        WhenStoreUnavailable.FailClosed => ValueTask.FromException<RateLimitLease>(new InvalidOperationException($"Redis, the store of the fleet concurrency limit '{_options.Key}', is unavailable, and the limit fails closed.")),
-        _ => _localShare.AcquireAsync(permitCount, cancellationToken),
-    };
+        PermitLimit = Math.Max(1, options.MaxConcurrency / options.ExpectedReplicas),
+        QueueLimit = int.MaxValue, // the bulkhead bounds the wait (MaxQueueWait and the budget)
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
 
     private async Task ReleaseAsync(string id)
     {
         _held.TryRemove(id, out _);
-        await _store.TryEvaluateAsync(ReleaseScript, _keys, [id]).ConfigureAwait(false);
+        await Store.TryEvaluateAsync(ReleaseScript, _keys, [id]).ConfigureAwait(false);
     }
 
     /// <summary>Gives every lease still held a new time to live, so only a replica that stops renewing loses its leases.</summary>
@@ -169,7 +141,7 @@ internal sealed class FleetConcurrencyLimiter : RateLimiter
 
         var values = new List<RedisValue> { (long)_options.LeaseTtl.TotalMilliseconds };
         values.AddRange(_held.Keys.Select(k => (RedisValue)k));
-        _ = _store.TryEvaluateAsync(RenewScript, _keys, [.. values]).ContinueWith(
+        _ = Store.TryEvaluateAsync(RenewScript, _keys, [.. values]).ContinueWith(
             static (_, state) => Volatile.Write(ref ((FleetConcurrencyLimiter)state!)._renewing, 0), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 

@@ -4,12 +4,7 @@ using StackExchange.Redis;
 namespace Http.Resilience.Redis;
 
 /// <summary>A token bucket shared by every replica under one Redis key (see <see cref="FleetRateLimitOptions"/>).</summary>
-/// <remarks>
-/// <see cref="RateLimiter.AttemptAcquire"/> never blocks on Redis: it answers "ask asynchronously" (a refused lease
-/// without a wait), and the chain then waits in <see cref="RateLimiter.AcquireAsync"/>, within the request's budget.
-/// While Redis is unavailable both answer from the outage policy at once.
-/// </remarks>
-internal sealed class FleetRateLimiter : RateLimiter
+internal sealed class FleetRateLimiter : FleetLimiter
 {
     // KEYS[1]: the bucket. ARGV: tokens per second, burst, tokens wanted. Returns {1, 0} when taken, else {0, ms to wait}.
     // The clock is the Redis server's (TIME), so replicas' clocks never matter; the key expires once a full bucket
@@ -41,53 +36,23 @@ internal sealed class FleetRateLimiter : RateLimiter
         return {taken, wait}
         """;
 
-    private readonly FleetStore _store;
     private readonly FleetRateLimitOptions _options;
-    private readonly TokenBucketRateLimiter _localShare;
     private readonly RedisKey[] _keys;
     private readonly RedisValue[] _values;
 
     public FleetRateLimiter(FleetStore store, FleetRateLimitOptions options)
+        : base(store, options, LocalShareOf(options), "rate limit")
     {
-        _store = store;
         _options = options;
         _keys = [store.Key];
         _values = [options.PermitsPerSecond, options.Burst, 1];
-        // The local share: this replica's part of the rate and of the burst. Tokens come one at a time, evenly (a whole
-        // second's worth at once would be capped by the small bucket), or a few at a time above a thousand a second.
-        var share = Math.Max(1, options.PermitsPerSecond / options.ExpectedReplicas);
-        var perPeriod = Math.Max(1, share / 1000);
-        _localShare = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokensPerPeriod = perPeriod,
-            TokenLimit = Math.Max(perPeriod, options.Burst / options.ExpectedReplicas),
-            ReplenishmentPeriod = TimeSpan.FromTicks(TimeSpan.TicksPerSecond * perPeriod / share),
-            QueueLimit = int.MaxValue, // the chain bounds the waiters (RateLimit.MaxQueue) and their wait (the budget)
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
     }
-
-    public override TimeSpan? IdleDuration => null;
-
-    /// <summary>Gets a value indicating whether this replica cannot reach Redis now and follows the outage policy.</summary>
-    internal bool IsStoreUnavailable => _store.IsUnavailable;
-
-    public override RateLimiterStatistics? GetStatistics() => null;
-
-    protected override RateLimitLease AttemptAcquireCore(int permitCount)
-        => !_store.IsUnavailable ? FleetLeases.AskAsynchronously : _options.WhenStoreUnavailable switch
-        {
-            WhenStoreUnavailable.FailOpen => FleetLeases.Granted,
-            WhenStoreUnavailable.FailClosed => FleetLeases.AskAsynchronously, // the asynchronous path says why it refuses
-            _ => _localShare.AttemptAcquire(permitCount),
-        };
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var result = await _store.EvaluateAsync(Script, _keys, permitCount == 1 ? _values : [_options.PermitsPerSecond, _options.Burst, permitCount], cancellationToken).ConfigureAwait(false);
+            var result = await Store.EvaluateAsync(Script, _keys, permitCount == 1 ? _values : [_options.PermitsPerSecond, _options.Burst, permitCount], cancellationToken).ConfigureAwait(false);
             if (result is null)
             {
                 return await WithoutStoreAsync(permitCount, cancellationToken).ConfigureAwait(false);
@@ -102,32 +67,26 @@ internal sealed class FleetRateLimiter : RateLimiter
             // No token: wait as long as the bucket says one takes to come (a little jitter, so the fleet's waiters do not
             // ask again all at once), then ask again. The chain ends the wait with the request's budget.
             var wait = TimeSpan.FromMilliseconds((long)answer[1] * (1 + (Random.Shared.NextDouble() * 0.2)));
-            await Task.Delay(wait, _store.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, Store.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <remarks>The container disposes singletons asynchronously: the timers and the connection must go then too.</remarks>
-    protected override ValueTask DisposeAsyncCore()
+    /// <summary>
+    /// This replica's part of the rate and of the burst. Tokens come one at a time, evenly (a whole second's worth at once
+    /// would be capped by the small bucket), or a few at a time above a thousand a second.
+    /// </summary>
+    private static TokenBucketRateLimiter LocalShareOf(FleetRateLimitOptions options)
     {
-        Dispose(true);
-        return ValueTask.CompletedTask;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
+        var share = Math.Max(1, options.PermitsPerSecond / options.ExpectedReplicas);
+        var perPeriod = Math.Max(1, share / 1000);
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            _store.Dispose();
-            _localShare.Dispose();
-        }
-
-        base.Dispose(disposing);
+            TokensPerPeriod = perPeriod,
+            TokenLimit = Math.Max(perPeriod, options.Burst / options.ExpectedReplicas),
+            ReplenishmentPeriod = TimeSpan.FromTicks(TimeSpan.TicksPerSecond * perPeriod / share),
+            QueueLimit = int.MaxValue, // the chain bounds the waiters (RateLimit.MaxQueue) and their wait (the budget)
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
     }
-
-    private ValueTask<RateLimitLease> WithoutStoreAsync(int permitCount, CancellationToken cancellationToken) => _options.WhenStoreUnavailable switch
-    {
-        WhenStoreUnavailable.FailOpen => new ValueTask<RateLimitLease>(FleetLeases.Granted),
-        WhenStoreUnavailable.FailClosed => ValueTask.FromException<RateLimitLease>(new InvalidOperationException($"Redis, the store of the fleet rate limit '{_options.Key}', is unavailable, and the limit fails closed.")),
-        _ => _localShare.AcquireAsync(permitCount, cancellationToken),
-    };
 }

@@ -78,32 +78,33 @@ public static class FleetLimitHttpClientBuilderExtensions
     }
 
     private static IHttpClientBuilder AddFleetRateLimitCore(IHttpClientBuilder builder, FleetRateLimitOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        Validate(builder.Name, "FleetRateLimit", options);
-        var name = builder.Name;
-        var key = new LimiterKey(name, "rate");
-        builder.Services.AddKeyedSingleton(key, (sp, _) => new FleetRateLimiter(Store(sp, name, "rate", options), options));
-        builder.Services.AddOptions<HttpResilienceOptions>(name).PostConfigure<IServiceProvider>((o, sp) =>
+        => AddFleetLimit(builder, options, "FleetRateLimit", "rate", store => new FleetRateLimiter(store, options), static (o, limiter) =>
         {
             o.RateLimit.Enabled = true;
-            o.RateLimit.UseLimiter(sp.GetRequiredKeyedService<FleetRateLimiter>(key));
+            o.RateLimit.UseLimiter(limiter);
         });
-        return builder;
-    }
 
     private static IHttpClientBuilder AddFleetConcurrencyLimitCore(IHttpClientBuilder builder, FleetConcurrencyLimitOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        Validate(builder.Name, "FleetConcurrencyLimit", options);
-        var name = builder.Name;
-        var key = new LimiterKey(name, "concurrency");
-        builder.Services.AddKeyedSingleton(key, (sp, _) => new FleetConcurrencyLimiter(Store(sp, name, "concurrency", options), options));
-        builder.Services.AddOptions<HttpResilienceOptions>(name).PostConfigure<IServiceProvider>((o, sp) =>
+        => AddFleetLimit(builder, options, "FleetConcurrencyLimit", "concurrency", store => new FleetConcurrencyLimiter(store, options), static (o, limiter) =>
         {
             o.Bulkhead.Enabled = true;
-            o.Bulkhead.UseLimiter(sp.GetRequiredKeyedService<FleetConcurrencyLimiter>(key));
+            o.Bulkhead.UseLimiter(limiter);
         });
+
+    /// <summary>
+    /// Checks the options, registers the client's limiter (made on first use, with its store) and plugs it into the
+    /// client's chain after every other configuration of it.
+    /// </summary>
+    private static IHttpClientBuilder AddFleetLimit<TLimiter>(
+        IHttpClientBuilder builder, FleetLimitOptions options, string section, string limit, Func<FleetStore, TLimiter> create, Action<HttpResilienceOptions, TLimiter> plug)
+        where TLimiter : FleetLimiter
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Validate(builder.Name, section, options);
+        var name = builder.Name;
+        var key = new LimiterKey(name, limit);
+        builder.Services.AddKeyedSingleton(key, (sp, _) => create(Store(sp, name, limit, options)));
+        builder.Services.AddOptions<HttpResilienceOptions>(name).PostConfigure<IServiceProvider>((o, sp) => plug(o, sp.GetRequiredKeyedService<TLimiter>(key)));
         return builder;
     }
 

@@ -51,16 +51,18 @@ internal sealed class BulkheadHandler : ResilienceHandler
         {
             lease.Dispose();
             var wait = TimeMath.Min(options.MaxQueueWait, context.Remaining);
+            RateLimitLease? waited;
             try
             {
-                lease = await BudgetedAcquire.AcquireAsync(shared, wait, context, cancellationToken).ConfigureAwait(false)
-                    ?? throw SharedRejected(request, context, options, shared, wait > TimeSpan.Zero ? $"had no permit free within {wait.TotalMilliseconds:F0} ms" : "had no permit free, and no budget was left to wait for one", null);
+                waited = await BudgetedAcquire.AcquireAsync(shared, wait, context, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!context.CallerCancelled && ex is not BulkheadRejectedException)
+            catch (Exception ex) when (!context.CallerCancelled)
             {
                 throw SharedRejected(request, context, options, shared, $"failed: {ex.Message}", ex);
             }
 
+            lease = waited ?? throw SharedRejected(
+                request, context, options, shared, wait > TimeSpan.Zero ? $"had no permit free within {wait.TotalMilliseconds:F0} ms" : "had no permit free, and no budget was left to wait for one", null);
             if (!lease.IsAcquired)
             {
                 var named = LimiterLeases.RetryAfterOf(lease);

@@ -5,8 +5,9 @@ namespace Http.Resilience;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
-/// circuit breaker, retry, hedging (optional), attempt timeout, fault injection (optional), then the primary handler. The deadline starts when a request enters the chain and
+/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), adaptive
+/// throttling (optional), bulkhead, circuit breaker, retry, hedging (optional), attempt timeout, fault injection
+/// (optional), then the primary handler. The deadline starts when a request enters the chain and
 /// is shared by every layer: the bulkhead never queues past it, the retry never waits past it, and each
 /// attempt is bounded by the smaller of <see cref="AttemptTimeout"/> and the budget left.
 /// </para>

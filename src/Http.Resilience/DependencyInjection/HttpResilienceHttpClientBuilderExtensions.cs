@@ -11,8 +11,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the Http.Resilience chain to a named or typed <see cref="HttpClient"/>.</summary>
 /// <remarks>
 /// <para>
-/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), bulkhead,
-/// circuit breaker, retry, hedging (optional), attempt timeout, fault injection (optional), then the primary handler. Options are named after the client and read per request from
+/// The chain, outermost to innermost: deadline, fallback (optional), idempotency key, rate limit (optional), adaptive
+/// throttling (optional), bulkhead, circuit breaker, retry, hedging (optional), attempt timeout, fault injection
+/// (optional), then the primary handler. Options are named after the client and read per request from
 /// <see cref="IOptionsMonitor{TOptions}"/>; they are validated at host start (<c>ValidateOnStart</c>) and at the latest on
 /// the first <c>CreateClient</c> of the client, and a corrected configuration recovers on reload.
 /// </para>

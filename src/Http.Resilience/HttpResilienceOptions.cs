@@ -17,10 +17,15 @@ namespace Http.Resilience;
 /// <see cref="Timeout.InfiniteTimeSpan"/> is accepted for <see cref="Deadline"/> and
 /// <see cref="AttemptTimeout"/> and means "no bound".
 /// </para>
+/// <para>
+/// One request can ask for other settings than its client's (a deadline, an attempt timeout, fewer retries, no fallback):
+/// see <see cref="HttpRequestMessageResilienceExtensions"/>.
+/// </para>
 /// </remarks>
 public sealed class HttpResilienceOptions
 {
     private TimeSpan? _attemptTimeout; // null: not set, so it follows the deadline down
+    private TimeSpan? _maxRequestDeadline; // null: not set, so it is the deadline
 
     /// <summary>Gets or sets the budget of one logical request: bulkhead queueing, every attempt and every backoff.</summary>
     /// <value>The default value is 10 seconds. Must be positive and at most 1 day, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
@@ -32,6 +37,24 @@ public sealed class HttpResilienceOptions
     /// (the deadline of the request being served, when it carried one).
     /// </remarks>
     public TimeSpan Deadline { get; set; } = HttpResilienceDefaults.Deadline;
+
+    /// <summary>Gets or sets the longest budget one request may ask for with <see cref="HttpRequestMessageResilienceExtensions.SetResilienceDeadline"/>.</summary>
+    /// <value>
+    /// The default value is <see cref="Deadline"/>: a request may shorten its budget, not lengthen it. A value that is set
+    /// must be positive, at most 1 day and not less than <see cref="Deadline"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </value>
+    /// <remarks>
+    /// <c>CreateClient</c> sets <see cref="HttpClient.Timeout"/> from this value (plus one second), not from
+    /// <see cref="Deadline"/>: the <see cref="HttpClient"/> would otherwise cut a longer request short. That timeout is also
+    /// what bounds reading a body after the chain returned (with <see cref="HttpCompletionOption.ResponseContentRead"/>,
+    /// the default of <c>GetAsync</c>), so raising this value lengthens that bound for every request of the client.
+    /// A request that asks for more fails with <see cref="ArgumentException"/> when it is sent, and nothing is sent.
+    /// </remarks>
+    public TimeSpan MaxRequestDeadline
+    {
+        get => _maxRequestDeadline ?? Deadline;
+        set => _maxRequestDeadline = value;
+    }
 
     /// <summary>Gets or sets the timeout of one attempt.</summary>
     /// <value>

@@ -30,7 +30,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
     {
         var started = context.TimeProvider.GetTimestamp();
         var remaining = context.RemainingAt(started);
-        var timeout = TimeMath.Min(context.Options.AttemptTimeout, remaining);
+        var timeout = TimeMath.Min(context.AttemptTimeout, remaining);
         if (context.Options.DeadlinePropagation is { Enabled: true } propagation && !Propagate(request, propagation, timeout))
         {
             // Less time left than the safety margin: the dependency would only answer 504. Send nothing.
@@ -48,14 +48,14 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             ResilienceActivity.NoteAttempt(activity, context.Attempts); // for this attempt's span: its resend count
         }
 
-        if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true && !context.Options.ResponseBuffering.Enabled)
+        if (TimeMath.IsInfinite(timeout) && _registry.Metrics?.AttemptDurationEnabled != true && context.ResponseBuffering is null)
         {
             return SendNextAsync(request, context, cancellationToken);
         }
 
         // Decided once, before sending: when the budget is what bounds this attempt, its timer running out IS the deadline
         // (the budget has no timer of its own).
-        var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.Options.AttemptTimeout;
+        var boundByBudget = !TimeMath.IsInfinite(remaining) && remaining <= context.AttemptTimeout;
         return SendWithTimeoutAsync(request, context, timeout, boundByBudget, started, context.Attempts, cancellationToken);
     }
 
@@ -87,7 +87,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             }
 
             var response = await pending.ConfigureAwait(false);
-            if (context.Options.ResponseBuffering is { Enabled: true } buffering && ResponseBody.MayHaveBody(response))
+            if (context.ResponseBuffering is { } buffering && ResponseBody.MayHaveBody(response))
             {
                 if (!armed)
                 {
@@ -112,7 +112,7 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
 
             return response;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !context.CallerCancelled && context.Options.Hedging.Enabled)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !context.CallerCancelled && context.Hedging is not null)
         {
             // A hedged copy that lost: the hedging layer cancelled it because another copy answered. Not a timeout.
             _registry.Metrics?.RecordAttempt(context.ClientName, context.TimeProvider.GetElapsedTime(started), "cancelled", null);

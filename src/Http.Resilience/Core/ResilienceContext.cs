@@ -27,6 +27,11 @@ internal sealed class ResilienceContext
     private string? _authority;
     private bool _authorityRead;
     private bool _kept;
+    private TimeSpan? _requestDeadline; // the settings the request asked for (RequestOverrides), read when it entered the chain
+    private bool _idempotent;
+    private bool _fallbackOff;
+    private bool _hedgingOff;
+    private bool _responseBufferingOff;
 
     private ResilienceContext()
     {
@@ -62,7 +67,14 @@ internal sealed class ResilienceContext
     public bool Published { get; private set; }
 
     /// <summary>Starts the context of a new request: a spare one of this thread's, or a new one. The budget starts now.</summary>
-    public static ResilienceContext Rent(ClientResilienceState client, HttpResilienceOptions options, TimeProvider timeProvider, TimeSpan deadline, CancellationToken callerToken)
+    /// <param name="client">The client's long-lived state.</param>
+    /// <param name="options">The client's options snapshot.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="deadline">The request's effective budget.</param>
+    /// <param name="callerToken">The caller's token.</param>
+    /// <param name="overrides">The settings the request asked for in place of its client's, if any.</param>
+    public static ResilienceContext Rent(
+        ClientResilienceState client, HttpResilienceOptions options, TimeProvider timeProvider, TimeSpan deadline, CancellationToken callerToken, RequestOverrides? overrides = null)
     {
         Debug.Assert(deadline > TimeSpan.Zero || TimeMath.IsInfinite(deadline), "Deadlines are validated.");
         var context = t_spare ?? new ResilienceContext();
@@ -73,6 +85,20 @@ internal sealed class ResilienceContext
         context.TimeProvider = timeProvider;
         context.Deadline = deadline;
         context.CallerToken = callerToken;
+        context.AttemptTimeout = options.AttemptTimeout;
+        context.MaxRetries = options.Retry is { Enabled: true } retry ? retry.MaxRetries : 0;
+        if (overrides is not null)
+        {
+            // Read once, as the options are: a setting changed while the request is in flight does not apply to it.
+            context.AttemptTimeout = overrides.AttemptTimeout ?? context.AttemptTimeout;
+            context.MaxRetries = Math.Min(context.MaxRetries, overrides.MaxRetries ?? int.MaxValue);
+            context._requestDeadline = overrides.Deadline;
+            context._idempotent = overrides.Idempotent;
+            context._fallbackOff = overrides.FallbackOff;
+            context._hedgingOff = overrides.HedgingOff || overrides.MaxRetries == 0;
+            context._responseBufferingOff = overrides.ResponseBufferingOff;
+        }
+
         context._startTimestamp = timeProvider.GetTimestamp();
         return context;
     }
@@ -111,6 +137,11 @@ internal sealed class ResilienceContext
         _authority = null;
         _authorityRead = false;
         ContentReplayable = false;
+        _requestDeadline = null;
+        _idempotent = false;
+        _fallbackOff = false;
+        _hedgingOff = false;
+        _responseBufferingOff = false;
         t_spare = this;
     }
 
@@ -143,7 +174,25 @@ internal sealed class ResilienceContext
     }
 
     /// <summary>Gets the most attempts this request may make (for logs).</summary>
-    public int MaxAttempts => Options.Retry is { Enabled: true } retry ? retry.MaxRetries + 1 : 1;
+    public int MaxAttempts => MaxRetries + 1;
+
+    /// <summary>Gets the most retries this request may make: none when the client's retries are off, else the client's count, or the request's own when lower.</summary>
+    public int MaxRetries { get; private set; }
+
+    /// <summary>Gets the timeout of each attempt of this request: its own setting, else the client's.</summary>
+    public TimeSpan AttemptTimeout { get; private set; }
+
+    /// <summary>Gets the client's fallback options when they apply to this request (on, and not skipped by it), else <see langword="null"/>.</summary>
+    public FallbackOptions? Fallback => !_fallbackOff && Options.Fallback is { Enabled: true } fallback ? fallback : null;
+
+    /// <summary>Gets the client's hedging options when they apply to this request (on, and not turned off by it), else <see langword="null"/>.</summary>
+    public HedgingOptions? Hedging => !_hedgingOff && Options.Hedging is { Enabled: true } hedging ? hedging : null;
+
+    /// <summary>Gets the client's response buffering options when they apply to this request, else <see langword="null"/>.</summary>
+    public ResponseBufferingOptions? ResponseBuffering => !_responseBufferingOff && Options.ResponseBuffering is { Enabled: true } buffering ? buffering : null;
+
+    /// <summary>Whether <paramref name="request"/> may be sent more than once: what <see cref="OutcomeClassifier.IsRetryable(HttpRequestMessage, HttpResilienceOptions)"/> says, or the caller vouched for it.</summary>
+    public bool MaySendTwice(HttpRequestMessage request) => _idempotent || OutcomeClassifier.IsRetryable(request, Options);
 
     /// <summary>Gets or sets the number of attempts sent so far.</summary>
     public int Attempts { get; set; }
@@ -198,7 +247,7 @@ internal sealed class ResilienceContext
     public bool HasTimeFor(TimeSpan delay)
     {
         var remaining = Remaining;
-        return TimeMath.IsInfinite(remaining) || remaining - delay >= TimeMath.Min(MinimumRetryBudget, Options.AttemptTimeout);
+        return TimeMath.IsInfinite(remaining) || remaining - delay >= TimeMath.Min(MinimumRetryBudget, AttemptTimeout);
     }
 
     /// <summary>
@@ -250,14 +299,14 @@ internal sealed class ResilienceContext
     /// <summary>Says where the deadline came from when it is not the <see cref="HttpResilienceOptions.Deadline"/> option.</summary>
     private string DeadlineOrigin()
     {
-        var option = Options.Deadline;
-        if (Deadline == option)
+        var asked = _requestDeadline is { } own ? $"the request's own deadline ('{own}')" : $"its Deadline option ('{Options.Deadline}')";
+        if (Deadline == (_requestDeadline ?? Options.Deadline))
         {
-            return string.Empty;
+            return _requestDeadline is null ? string.Empty : " The deadline is the request's own (SetResilienceDeadline).";
         }
 
         return Deadline == Client.HttpClientTimeout
-            ? $" The deadline is the client's HttpClient.Timeout ('{Deadline}'), which is shorter than its Deadline option ('{option}'): set Deadline instead."
-            : $" The deadline is the time that was left of the request being served (an inherited deadline), shorter than the Deadline option ('{option}').";
+            ? $" The deadline is the client's HttpClient.Timeout ('{Deadline}'), which is shorter than {asked}: set Deadline instead."
+            : $" The deadline is the time that was left of the request being served (an inherited deadline), shorter than {asked}.";
     }
 }

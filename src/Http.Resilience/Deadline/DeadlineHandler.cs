@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Http.Resilience;
@@ -35,30 +36,33 @@ internal sealed class DeadlineHandler : ResilienceHandler
         // Validation happens here (and on CreateClient), never in a constructor: IHttpClientFactory caches
         // handler-construction failures, and a corrected configuration must recover on reload.
         var options = _registry.GetOptions(_state, _optionsMonitor);
+        var overrides = RequestOverrides.Find(request);
+        var deadline = EffectiveDeadline(options, overrides);
         if (ResilienceActivity.Source.HasListeners())
         {
-            return SendTracedAsync(request, options, cancellationToken);
+            return SendTracedAsync(request, options, overrides, deadline, cancellationToken);
         }
 
         ResilienceActivity.StopResendListenerIfIdle();
-        return Send(request, options, activity: null, cancellationToken);
+        return Send(request, options, overrides, deadline, activity: null, cancellationToken);
     }
 
     /// <summary>
     /// The request inside its span. An async method of its own: the span is the current activity for everything the chain
     /// does below (so each attempt's HttpClient span is its child), and stops being current for the caller once it returns.
     /// </summary>
-    private async Task<HttpResponseMessage> SendTracedAsync(HttpRequestMessage request, HttpResilienceOptions options, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendTracedAsync(
+        HttpRequestMessage request, HttpResilienceOptions options, RequestOverrides? overrides, TimeSpan deadline, CancellationToken cancellationToken)
     {
-        using var activity = ResilienceActivity.Start(request, _state.Name, EffectiveDeadline(options));
+        using var activity = ResilienceActivity.Start(request, _state.Name, deadline);
         if (activity is null)
         {
-            return await Send(request, options, activity: null, cancellationToken).ConfigureAwait(false);
+            return await Send(request, options, overrides, deadline, activity: null, cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            var response = await Send(request, options, activity, cancellationToken).ConfigureAwait(false);
+            var response = await Send(request, options, overrides, deadline, activity, cancellationToken).ConfigureAwait(false);
             ResilienceActivity.Stop(activity, response);
             return response;
         }
@@ -69,18 +73,37 @@ internal sealed class DeadlineHandler : ResilienceHandler
         }
     }
 
-    /// <summary>The budget of a request: the option, a user-set <see cref="HttpClient.Timeout"/> and an inherited deadline, whichever is shortest.</summary>
-    private TimeSpan EffectiveDeadline(HttpResilienceOptions options)
+    /// <summary>
+    /// The budget of a request: its own deadline or else the option, a user-set <see cref="HttpClient.Timeout"/> and an
+    /// inherited deadline, whichever is shortest.
+    /// </summary>
+    /// <exception cref="ArgumentException">The request asks for a longer deadline than the client allows.</exception>
+    private TimeSpan EffectiveDeadline(HttpResilienceOptions options, RequestOverrides? overrides)
     {
-        var deadline = TimeMath.Min(options.Deadline, _state.HttpClientTimeout);
+        var deadline = options.Deadline;
+        if (overrides?.Deadline is { } own)
+        {
+            if (!TimeMath.IsInfinite(options.MaxRequestDeadline) && (TimeMath.IsInfinite(own) || own > options.MaxRequestDeadline))
+            {
+                // HttpClient.Timeout was set from MaxRequestDeadline: past it, the HttpClient would cancel the request as a
+                // plain TaskCanceledException. Nothing has been sent yet.
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"The request asks HttpClient '{_state.Name}' for a deadline of '{own}', longer than its MaxRequestDeadline ('{options.MaxRequestDeadline}'). ") +
+                    "Raise MaxRequestDeadline in the client's HttpResilience options to allow it (HttpClient.Timeout is set from it); the request was not sent.",
+                    "request");
+            }
+
+            deadline = own;
+        }
+
+        deadline = TimeMath.Min(deadline, _state.HttpClientTimeout);
         return InheritedDeadline.TimeLeft is { } inherited ? TimeMath.Min(deadline, inherited) : deadline;
     }
 
-    private Task<HttpResponseMessage> Send(HttpRequestMessage request, HttpResilienceOptions options, Activity? activity, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> Send(
+        HttpRequestMessage request, HttpResilienceOptions options, RequestOverrides? overrides, TimeSpan deadline, Activity? activity, CancellationToken cancellationToken)
     {
         var clientName = _state.Name;
-        var deadline = EffectiveDeadline(options);
-
         if (deadline == TimeSpan.Zero)
         {
             // The request being served has no time left: send nothing.
@@ -89,7 +112,7 @@ internal sealed class DeadlineHandler : ResilienceHandler
             throw new DeadlineExceededException($"The request of HttpClient '{clientName}' was not sent: the deadline it inherited was already spent.", TimeSpan.Zero, null);
         }
 
-        var context = ResilienceContext.Rent(_state, options, _timeProvider, deadline, cancellationToken);
+        var context = ResilienceContext.Rent(_state, options, _timeProvider, deadline, cancellationToken, overrides);
         context.Activity = activity;
         ValueTask<HttpResponseMessage> pending;
         try

@@ -172,9 +172,10 @@ public static class HttpResilienceHttpClientBuilderExtensions
 
         state.HttpClientTimeout = client.Timeout == HttpResilienceDefaults.HttpClientDefaultTimeout ? Timeout.InfiniteTimeSpan : client.Timeout;
 
-        // HttpClient.Timeout stays as a backstop for reading the body after the chain has returned: the effective deadline
-        // plus a grace period, so inside the chain the deadline always fires first (as DeadlineExceededException).
-        var deadline = TimeMath.Min(options.Deadline, state.HttpClientTimeout);
+        // HttpClient.Timeout stays as a backstop for reading the body after the chain has returned: the longest effective
+        // deadline a request may have plus a grace period, so inside the chain the deadline always fires first (as
+        // DeadlineExceededException).
+        var deadline = TimeMath.Min(options.MaxRequestDeadline, state.HttpClientTimeout);
         client.Timeout = TimeMath.IsInfinite(deadline) ? Timeout.InfiniteTimeSpan : deadline + HttpResilienceDefaults.HttpClientTimeoutGrace;
     }
 

@@ -22,7 +22,7 @@ internal sealed class FallbackHandler : ResilienceHandler
     }
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
-        => context.Options.Fallback is { Enabled: true } options
+        => context.Fallback is { } options
             ? SendWithFallbackAsync(request, context, options, cancellationToken)
             : SendNextAsync(request, context, cancellationToken);
 

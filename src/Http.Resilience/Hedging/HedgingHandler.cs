@@ -36,7 +36,7 @@ internal sealed class HedgingHandler : ResilienceHandler
 
     internal override ValueTask<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
     {
-        if (context.Options.Hedging is not { Enabled: true } options || !OutcomeClassifier.IsRetryable(request, context.Options))
+        if (context.Hedging is not { } options || !context.MaySendTwice(request))
         {
             return SendNextAsync(request, context, cancellationToken);
         }

@@ -36,7 +36,7 @@ internal sealed class RetryHandler : ResilienceHandler
             context.GetRetryBudget(budget).Deposit(context.StartTimestamp);
         }
 
-        if (context.Options.Retry is not { Enabled: true, MaxRetries: > 0 } || !OutcomeClassifier.IsRetryable(request, context.Options))
+        if (context.MaxRetries == 0 || !context.MaySendTwice(request))
         {
             return SendOnceAsync(request, context, cancellationToken);
         }
@@ -110,7 +110,7 @@ internal sealed class RetryHandler : ResilienceHandler
                 return response!; // only a response can be final here: a failure that is not retryable is never caught
             }
 
-            if (retry >= options.MaxRetries)
+            if (retry >= context.MaxRetries)
             {
                 DownstreamGiveUp.Note(); // retried to exhaustion: the layers above must not retry the same failure again
                 return ReturnOrThrow(response, failure, context);

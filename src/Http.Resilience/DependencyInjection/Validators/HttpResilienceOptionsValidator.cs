@@ -35,6 +35,16 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             Fail(nameof(HttpResilienceOptions.AttemptTimeout), $"must not be greater than Deadline ('{options.Deadline}')", options.AttemptTimeout);
         }
 
+        CheckBudget(options.MaxRequestDeadline, nameof(HttpResilienceOptions.MaxRequestDeadline), Fail);
+        if (!TimeMath.IsInfinite(options.Deadline) && !TimeMath.IsInfinite(options.MaxRequestDeadline) && options.MaxRequestDeadline < options.Deadline)
+        {
+            Fail(nameof(HttpResilienceOptions.MaxRequestDeadline), $"must not be less than Deadline ('{options.Deadline}')", options.MaxRequestDeadline);
+        }
+        else if (TimeMath.IsInfinite(options.Deadline) && !TimeMath.IsInfinite(options.MaxRequestDeadline))
+        {
+            Fail(nameof(HttpResilienceOptions.MaxRequestDeadline), "must be Timeout.InfiniteTimeSpan when Deadline is", options.MaxRequestDeadline);
+        }
+
         if (options.Retry is not { } retry)
         {
             Fail(nameof(HttpResilienceOptions.Retry), "must not be null", null);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Http.Resilience;
@@ -77,23 +76,14 @@ internal sealed class DeadlineHandler : ResilienceHandler
     /// The budget of a request: its own deadline or else the option, a user-set <see cref="HttpClient.Timeout"/> and an
     /// inherited deadline, whichever is shortest.
     /// </summary>
-    /// <exception cref="ArgumentException">The request asks for a longer deadline than the client allows.</exception>
+    /// <exception cref="ArgumentException">The request asks for a setting its client cannot give it.</exception>
     private TimeSpan EffectiveDeadline(HttpResilienceOptions options, RequestOverrides? overrides)
     {
         var deadline = options.Deadline;
-        if (overrides?.Deadline is { } own)
+        if (overrides is not null)
         {
-            if (!TimeMath.IsInfinite(options.MaxRequestDeadline) && (TimeMath.IsInfinite(own) || own > options.MaxRequestDeadline))
-            {
-                // HttpClient.Timeout was set from MaxRequestDeadline: past it, the HttpClient would cancel the request as a
-                // plain TaskCanceledException. Nothing has been sent yet.
-                throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"The request asks HttpClient '{_state.Name}' for a deadline of '{own}', longer than its MaxRequestDeadline ('{options.MaxRequestDeadline}'). ") +
-                    "Raise MaxRequestDeadline in the client's HttpResilience options to allow it (HttpClient.Timeout is set from it); the request was not sent.",
-                    "request");
-            }
-
-            deadline = own;
+            overrides.CheckFor(_state.Name, options);
+            deadline = overrides.Deadline ?? deadline;
         }
 
         deadline = TimeMath.Min(deadline, _state.HttpClientTimeout);

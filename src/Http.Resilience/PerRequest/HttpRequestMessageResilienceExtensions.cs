@@ -51,7 +51,12 @@ public static class HttpRequestMessageResilienceExtensions
     /// <summary>Sets the timeout of each attempt of this request, in place of the client's <see cref="HttpResilienceOptions.AttemptTimeout"/>.</summary>
     /// <param name="request">The request.</param>
     /// <param name="timeout">The timeout: positive and at most 1 day, or <see cref="Timeout.InfiniteTimeSpan"/> (then only the budget bounds an attempt).</param>
-    /// <remarks>As with the client's option, each attempt is bounded by the smaller of this timeout and the budget left.</remarks>
+    /// <remarks>
+    /// As with the client's option, each attempt is bounded by the smaller of this timeout and the budget left. When the
+    /// client propagates deadlines, a timeout not longer than its <see cref="DeadlinePropagationOptions.SafetyMargin"/>
+    /// would leave the dependency no time at all: such a request fails with <see cref="ArgumentException"/> when it is
+    /// sent, and nothing is sent.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="timeout"/> is not positive, is longer than 1 day, or is longer than the deadline this request

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 
 namespace Http.Resilience;
@@ -43,6 +44,29 @@ internal sealed class RequestOverrides
         return options is not null && options.TryGetValue(Key, out var overrides) ? overrides : null;
     }
 
+    /// <summary>
+    /// Checks the settings against the client they are sent through: the rules that depend on the client's options, which
+    /// the methods that set them could not know.
+    /// </summary>
+    /// <param name="clientName">The client's name, for the message.</param>
+    /// <param name="options">The client's options.</param>
+    /// <exception cref="ArgumentException">A setting the client cannot give this request. Nothing has been sent.</exception>
+    public void CheckFor(string clientName, HttpResilienceOptions options)
+    {
+        if (Deadline is { } deadline && !TimeMath.IsInfinite(options.MaxRequestDeadline) && (TimeMath.IsInfinite(deadline) || deadline > options.MaxRequestDeadline))
+        {
+            // HttpClient.Timeout was set from MaxRequestDeadline: past it, the HttpClient would cancel the request as a plain
+            // TaskCanceledException.
+            throw Rejected(clientName, $"a deadline of '{deadline}', longer than its MaxRequestDeadline ('{options.MaxRequestDeadline}')", "Raise MaxRequestDeadline in the client's options to allow it (HttpClient.Timeout is set from it)");
+        }
+
+        if (AttemptTimeout is { } timeout && !TimeMath.IsInfinite(timeout) && options.DeadlinePropagation is { Enabled: true, SafetyMargin: var margin } && timeout <= margin)
+        {
+            // Each attempt would tell the dependency it has the timeout minus the margin: nothing, so no attempt would go out.
+            throw Rejected(clientName, $"an attempt timeout of '{timeout}', not longer than its DeadlinePropagation.SafetyMargin ('{margin}')", "Ask for a longer attempt timeout");
+        }
+    }
+
     /// <summary>Gets the settings of <paramref name="request"/>, adding them to its options the first time.</summary>
     public static RequestOverrides GetOrAdd(HttpRequestMessage request)
     {
@@ -54,6 +78,9 @@ internal sealed class RequestOverrides
 
         return overrides;
     }
+
+    private static ArgumentException Rejected(string clientName, string what, string remedy)
+        => new(string.Create(CultureInfo.InvariantCulture, $"The request asks HttpClient '{clientName}' for {what}. {remedy}. Nothing was sent; send a new request."), "request");
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_options")]
     private static extern ref HttpRequestOptions? OptionsField(HttpRequestMessage request);

@@ -228,6 +228,30 @@ public class RequestOverridesTests
     }
 
     [Fact]
+    public async Task AttemptTimeout_IsWhatThePropagatedDeadlineSays()
+    {
+        using var h = Create(o => o.DeadlinePropagation.Enabled = true);
+        using var request = Get(r => r.SetResilienceAttemptTimeout(TimeSpan.FromMilliseconds(700)));
+
+        using var response = await h.CreateClient().SendAsync(request);
+
+        Assert.Equal("600", h.Stub.Calls[0].Headers["X-Request-Deadline-Ms"]); // the request's 700 ms less the 100 ms margin
+    }
+
+    [Fact]
+    public async Task AttemptTimeout_NotLongerThanThePropagationMargin_FailsBeforeSending()
+    {
+        using var h = Create(o => o.DeadlinePropagation.Enabled = true);
+        using var request = Get(r => r.SetResilienceAttemptTimeout(TimeSpan.FromMilliseconds(100)));
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => h.CreateClient().SendAsync(request));
+
+        Assert.Contains("an attempt timeout of '00:00:00.1000000', not longer than its DeadlinePropagation.SafetyMargin ('00:00:00.1000000')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was sent", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, h.Stub.CallCount);
+    }
+
+    [Fact]
     public async Task Overrides_DoNotGetPastAnOpenCircuit()
     {
         using var h = Create(o =>

@@ -252,6 +252,35 @@ public class RequestOverridesTests
     }
 
     [Fact]
+    public async Task HttpClientTimeoutShorterThanTheRequestsDeadline_TheErrorSaysWhatToChange()
+    {
+        using var h = new ChainHarness(
+            o =>
+            {
+                o.Deadline = TimeSpan.FromSeconds(2);
+                o.MaxRequestDeadline = TimeSpan.FromSeconds(30);
+            },
+            client: b => b.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(3)));
+        h.Stub.ThenHang();
+        using var request = Get(r =>
+        {
+            r.SetResilienceDeadline(TimeSpan.FromSeconds(20));
+            r.SetResilienceAttemptTimeout(TimeSpan.FromSeconds(20));
+        });
+
+        var send = h.CreateClient().SendAsync(request);
+        Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync());
+        await h.Stub.WaitForCallsAsync(1);
+        h.Clock.Advance(TimeSpan.FromSeconds(3));
+
+        var ex = await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
+        Assert.Contains(
+            "the client's HttpClient.Timeout ('00:00:03'), which is shorter than the request's own deadline ('00:00:20'): leave HttpClient.Timeout at its default and set MaxRequestDeadline instead.",
+            ex.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Overrides_DoNotGetPastAnOpenCircuit()
     {
         using var h = Create(o =>

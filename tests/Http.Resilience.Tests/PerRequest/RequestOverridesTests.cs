@@ -252,6 +252,33 @@ public class RequestOverridesTests
     }
 
     [Fact]
+    public async Task Idempotent_PostWithoutKey_IsHedged()
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        using var h = Create(o =>
+        {
+            o.Idempotency.Enabled = false;
+            o.Hedging.Enabled = true;
+            o.Hedging.Delay = delay;
+        });
+        h.Stub.ThenHang().ThenStatus(HttpStatusCode.OK);
+        using var search = new HttpRequestMessage(HttpMethod.Post, "/search") { Content = new StringContent("q") };
+        search.SetResilienceIdempotent();
+
+        var pending = h.CreateClient().SendAsync(search);
+        while (await h.Clock.NextTimerAsync() != delay)
+        {
+        }
+
+        h.Clock.Advance(delay);
+        using var response = await pending;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, h.Stub.CallCount);
+        Assert.All(h.Stub.Calls, c => Assert.Equal("q"u8.ToArray(), c.Body));
+    }
+
+    [Fact]
     public async Task HttpClientTimeoutShorterThanTheRequestsDeadline_TheErrorSaysWhatToChange()
     {
         using var h = new ChainHarness(

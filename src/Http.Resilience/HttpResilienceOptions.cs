@@ -49,6 +49,9 @@ public sealed class HttpResilienceOptions
     /// what bounds reading a body after the chain returned (with <see cref="HttpCompletionOption.ResponseContentRead"/>,
     /// the default of <c>GetAsync</c>), so raising this value lengthens that bound for every request of the client.
     /// A request that asks for more fails with <see cref="ArgumentException"/> when it is sent, and nothing is sent.
+    /// An <see cref="HttpClient"/> keeps the timeout computed when it was created (so a reloaded value applies to clients
+    /// created afterwards), and one not made by <c>CreateClient</c> keeps its own: with a shorter one, that
+    /// <see cref="HttpClient"/> still cancels a longer request itself.
     /// </remarks>
     public TimeSpan MaxRequestDeadline
     {

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace Http.Resilience;
 
-/// <summary>Bounds each attempt by the smaller of <see cref="HttpResilienceOptions.AttemptTimeout"/> and the budget left.</summary>
+/// <summary>Bounds each attempt by the smaller of its attempt timeout (the request's own, else the option) and the budget left.</summary>
 /// <remarks>
 /// A timed-out attempt is a transient failure (an <see cref="HttpResilienceException"/> with a <see cref="TimeoutException"/>
 /// inside) that the retry layer may retry. When the budget is what ran out, it is a <see cref="DeadlineExceededException"/>.

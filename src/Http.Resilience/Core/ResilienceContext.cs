@@ -9,7 +9,7 @@ namespace Http.Resilience;
 /// <remarks>
 /// Budget arithmetic: the budget starts when the request enters the chain (a monotonic timestamp from the
 /// <see cref="TimeProvider"/>); <see cref="Remaining"/> is the effective deadline minus the time elapsed since, never negative.
-/// The effective deadline is the smallest of <see cref="HttpResilienceOptions.Deadline"/>, a user-set <see cref="HttpClient.Timeout"/>
+/// The effective deadline is the smallest of <see cref="HttpResilienceOptions.Deadline"/> (or the request's own), a user-set <see cref="HttpClient.Timeout"/>
 /// and the time left of an <see cref="InheritedDeadline"/> (the request being served, when deadlines propagate across hops).
 /// Contexts are reused (<see cref="Rent"/>, <see cref="Return"/>): once its request is over nothing holds a context, unless
 /// it was published in the request's options, and a published one is never reused.

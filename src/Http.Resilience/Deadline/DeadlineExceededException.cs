@@ -1,7 +1,8 @@
 namespace Http.Resilience;
 
 /// <summary>
-/// Thrown when a logical request's budget (<see cref="HttpResilienceOptions.Deadline"/>) is spent before a usable response.
+/// Thrown when a logical request's budget (<see cref="HttpResilienceOptions.Deadline"/>, or the request's own deadline) is
+/// spent before a usable response.
 /// </summary>
 public sealed class DeadlineExceededException : HttpResilienceException
 {

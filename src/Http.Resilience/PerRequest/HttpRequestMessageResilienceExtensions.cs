@@ -131,7 +131,12 @@ public static class HttpRequestMessageResilienceExtensions
 
     /// <summary>Makes this request skip the client's response buffering: its body is left for the caller to stream.</summary>
     /// <param name="request">The request.</param>
-    /// <remarks>For a download the caller reads as it arrives; its attempt then counts as answered once the headers are in.</remarks>
+    /// <remarks>
+    /// For a download the caller reads as it arrives (sent with <see cref="HttpCompletionOption.ResponseHeadersRead"/>;
+    /// otherwise the <see cref="HttpClient"/> reads the whole body itself). Its attempt counts as answered once the headers
+    /// are in. A stale-if-error fallback still keeps a copy of a small GET body of known length, as it does for every
+    /// client; <see cref="DisableResilienceFallback"/> skips that too.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
     public static void DisableResilienceResponseBuffering(this HttpRequestMessage request)
     {

@@ -5,7 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Http.Resilience.Benchmarks;
 
-/// <summary>Five categories (happy GET, 503 then 200, POST, open circuit, full bulkhead), each with the bare client, our chain and both peers, in one run.</summary>
+/// <summary>
+/// The cases side by side in one run, by category: happy GET, 503 then 200, open circuit, full bulkhead and POST, each
+/// with the bare client, our chain and both peers; then a happy GET with hedging on, traced, and with per-request settings.
+/// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -176,6 +179,14 @@ public class ChainBenchmarks
         using var response = await client.GetAsync("x");
     }
 
+    private static async Task GetWithSettings(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "x");
+        request.SetResilienceDeadline(TimeSpan.FromSeconds(5));
+        request.SetResilienceMaxRetries(0);
+        using var response = await client.SendAsync(request);
+    }
+
     private static async Task Post(HttpClient client)
     {
         using var response = await client.PostAsync("x", new StringContent("{\"amount\":42}"));
@@ -259,4 +270,11 @@ public class ChainBenchmarks
 
     [BenchmarkCategory("7 happy GET, traced"), Benchmark]
     public Task TracedOurs() => Get(_ours);
+
+    [BenchmarkCategory("8 happy GET, per-request settings"), Benchmark(Baseline = true)]
+    public Task PerRequestBare() => Get(_bare);
+
+    /// <summary>Ours, with a request that sets its own deadline and retry count: what using the settings costs.</summary>
+    [BenchmarkCategory("8 happy GET, per-request settings"), Benchmark]
+    public Task PerRequestOurs() => GetWithSettings(_ours);
 }

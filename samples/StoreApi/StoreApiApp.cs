@@ -4,7 +4,10 @@ using OpenTelemetry.Trace;
 
 namespace StoreApi;
 
-/// <summary>The store: a checkout (payment, critical: no fallback), a catalog (inventory, stale-if-error) and notifications.</summary>
+/// <summary>
+/// The store: a checkout (payment, critical: no fallback), a catalog (inventory, stale-if-error), live stock (inventory
+/// again, with settings of its own: no fallback, one try) and notifications.
+/// </summary>
 public static class StoreApiApp
 {
     /// <summary>Builds the app; tests pass <paramref name="configure"/> to point it at their own servers.</summary>
@@ -91,6 +94,27 @@ public static class StoreApiApp
                 return Results.StatusCode(503);
             }
         }).WithDeadline(TimeSpan.FromSeconds(5));
+
+        app.MapGet("/products/stock", async (IHttpClientFactory factory, HttpContext context) =>
+        {
+            // The same dependency, a different need: stock shown at checkout must be live, so this call skips the stale
+            // fallback the catalog uses, tries once and gives up after a second. The client's circuit and bulkhead still apply.
+            using var request = new HttpRequestMessage(HttpMethod.Get, "items");
+            request.DisableResilienceFallback();
+            request.SetResilienceMaxRetries(0);
+            request.SetResilienceDeadline(TimeSpan.FromSeconds(1));
+            try
+            {
+                using var response = await factory.CreateClient("inventory").SendAsync(request, context.RequestAborted);
+                return response.IsSuccessStatusCode
+                    ? Results.Content(await response.Content.ReadAsStringAsync(context.RequestAborted), "application/json")
+                    : Results.StatusCode(503);
+            }
+            catch (HttpRequestException)
+            {
+                return Results.StatusCode(503);
+            }
+        }).WithDeadline(TimeSpan.FromSeconds(2));
 
         app.MapPost("/notify", async (IHttpClientFactory factory, HttpContext context) =>
         {

@@ -76,6 +76,14 @@ public class StoreApiTests
             Assert.Equal("Stale; reason=ServerError", Assert.Single(degraded.Headers.GetValues("X-Degraded")));
         }
 
+        var inventoryHits = inventory.Hits;
+        using (var stock = await http.GetAsync("/products/stock")) // same client, its own settings: live or nothing
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stock.StatusCode); // with the fallback, the stale catalog would be a 200
+        }
+
+        Assert.Equal(inventoryHits + 1, inventory.Hits); // one try, where the catalog's calls retry once
+
         using (var notify = await http.PostAsync("/notify", null))
         {
             Assert.Equal(HttpStatusCode.Accepted, notify.StatusCode); // non-critical: its default fallback answers

@@ -306,7 +306,7 @@ internal sealed class ResilienceContext
         }
 
         return Deadline == Client.HttpClientTimeout
-            ? $" The deadline is the client's HttpClient.Timeout ('{Deadline}'), which is shorter than {asked}: leave HttpClient.Timeout at its default and set {(_requestDeadline is null ? "Deadline" : "MaxRequestDeadline")} instead."
+            ? $" The deadline is the client's HttpClient.Timeout ('{Deadline}'), which is shorter than {asked}: leave HttpClient.Timeout at its default{(_requestDeadline is null ? " and set Deadline instead" : " (MaxRequestDeadline already allows the request's deadline)")}."
             : $" The deadline is the time that was left of the request being served (an inherited deadline), shorter than {asked}.";
     }
 }

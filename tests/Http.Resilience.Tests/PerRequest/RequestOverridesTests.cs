@@ -284,25 +284,25 @@ public class RequestOverridesTests
         using var h = new ChainHarness(
             o =>
             {
-                o.Deadline = TimeSpan.FromSeconds(2);
-                o.MaxRequestDeadline = TimeSpan.FromSeconds(30);
+                o.Deadline = TimeSpan.FromSeconds(20);
+                o.MaxRequestDeadline = TimeSpan.FromMinutes(5);
             },
-            client: b => b.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(3)));
+            client: b => b.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(30))); // real time: long enough for the test
         h.Stub.ThenHang();
         using var request = Get(r =>
         {
-            r.SetResilienceDeadline(TimeSpan.FromSeconds(20));
-            r.SetResilienceAttemptTimeout(TimeSpan.FromSeconds(20));
+            r.SetResilienceDeadline(TimeSpan.FromMinutes(2));
+            r.SetResilienceAttemptTimeout(TimeSpan.FromMinutes(2));
         });
 
         var send = h.CreateClient().SendAsync(request);
-        Assert.Equal(TimeSpan.FromSeconds(3), await h.Clock.NextTimerAsync());
+        Assert.Equal(TimeSpan.FromSeconds(30), await h.Clock.NextTimerAsync());
         await h.Stub.WaitForCallsAsync(1);
-        h.Clock.Advance(TimeSpan.FromSeconds(3));
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
 
         var ex = await Assert.ThrowsAsync<DeadlineExceededException>(() => send);
         Assert.Contains(
-            "the client's HttpClient.Timeout ('00:00:03'), which is shorter than the request's own deadline ('00:00:20'): leave HttpClient.Timeout at its default and set MaxRequestDeadline instead.",
+            "the client's HttpClient.Timeout ('00:00:30'), which is shorter than the request's own deadline ('00:02:00'): leave HttpClient.Timeout at its default (MaxRequestDeadline already allows the request's deadline).",
             ex.Message,
             StringComparison.Ordinal);
     }

@@ -161,11 +161,12 @@ internal sealed class AttemptTimeoutHandler : ResilienceHandler
             return true;
         }
 
-        var milliseconds = (long)(timeout - options.SafetyMargin).TotalMilliseconds;
-        if (milliseconds < 1)
+        if (!DeadlinePropagationOptions.LeavesTime(timeout, options.SafetyMargin))
         {
             return false;
         }
+
+        var milliseconds = (long)(timeout - options.SafetyMargin).TotalMilliseconds;
 
         request.Headers.TryAddWithoutValidation(options.HeaderName, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return true;

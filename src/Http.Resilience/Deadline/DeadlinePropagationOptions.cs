@@ -22,6 +22,12 @@ public sealed class DeadlinePropagationOptions
     public string HeaderName { get; set; } = DefaultHeaderName;
 
     /// <summary>Gets or sets what is taken off the time left before it is sent: the network and our own work around the call.</summary>
-    /// <value>The default value is 100 milliseconds. Must be between zero and 1 day.</value>
+    /// <value>
+    /// The default value is 100 milliseconds. Must be between zero and 1 day, and when propagation is on, at least a
+    /// millisecond less than the attempt timeout (the header carries whole milliseconds).
+    /// </value>
     public TimeSpan SafetyMargin { get; set; } = HttpResilienceDefaults.DeadlineSafetyMargin;
+
+    /// <summary>Whether an attempt of <paramref name="timeout"/> still leaves the dependency a whole millisecond once <paramref name="margin"/> is taken off.</summary>
+    internal static bool LeavesTime(TimeSpan timeout, TimeSpan margin) => timeout - margin >= TimeSpan.FromMilliseconds(1);
 }

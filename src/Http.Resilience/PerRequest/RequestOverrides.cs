@@ -60,10 +60,11 @@ internal sealed class RequestOverrides
             throw Rejected(clientName, $"a deadline of '{deadline}', longer than its MaxRequestDeadline ('{options.MaxRequestDeadline}')", "Raise MaxRequestDeadline in the client's options to allow it (HttpClient.Timeout is set from it)");
         }
 
-        if (AttemptTimeout is { } timeout && !TimeMath.IsInfinite(timeout) && options.DeadlinePropagation is { Enabled: true, SafetyMargin: var margin } && timeout <= margin)
+        if (AttemptTimeout is { } timeout && !TimeMath.IsInfinite(timeout) && options.DeadlinePropagation is { Enabled: true, SafetyMargin: var margin } &&
+            !DeadlinePropagationOptions.LeavesTime(timeout, margin))
         {
             // Each attempt would tell the dependency it has the timeout minus the margin: nothing, so no attempt would go out.
-            throw Rejected(clientName, $"an attempt timeout of '{timeout}', not longer than its DeadlinePropagation.SafetyMargin ('{margin}')", "Ask for a longer attempt timeout");
+            throw Rejected(clientName, $"an attempt timeout of '{timeout}', not at least 1 ms longer than its DeadlinePropagation.SafetyMargin ('{margin}')", "Ask for a longer attempt timeout");
         }
     }
 

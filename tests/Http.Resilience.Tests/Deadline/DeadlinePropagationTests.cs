@@ -84,15 +84,17 @@ public class DeadlinePropagationTests
         Assert.Null(InheritedDeadline.TimeLeft);
     }
 
-    [Fact]
-    public void Validation_SafetyMarginNotBelowTheAttemptTimeout_Fails()
+    [Theory]
+    [InlineData(100)]
+    [InlineData(100.5)] // the header carries whole milliseconds: this one would say 0
+    public void Validation_SafetyMarginNotAWholeMillisecondBelowTheAttemptTimeout_Fails(double attemptMilliseconds)
     {
-        var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromMilliseconds(100) };
+        var options = new HttpResilienceOptions { AttemptTimeout = TimeSpan.FromMilliseconds(attemptMilliseconds) };
         options.DeadlinePropagation.Enabled = true;
 
         var result = new HttpResilienceOptionsValidator().Validate("x", options);
 
-        Assert.Contains(result.Failures!, f => f.Contains("'DeadlinePropagation.SafetyMargin' must be less than AttemptTimeout", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("'DeadlinePropagation.SafetyMargin' must be at least 1 ms less than AttemptTimeout", StringComparison.Ordinal));
     }
 
     [Fact]

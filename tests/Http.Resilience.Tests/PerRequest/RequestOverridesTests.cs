@@ -238,15 +238,17 @@ public class RequestOverridesTests
         Assert.Equal("600", h.Stub.Calls[0].Headers["X-Request-Deadline-Ms"]); // the request's 700 ms less the 100 ms margin
     }
 
-    [Fact]
-    public async Task AttemptTimeout_NotLongerThanThePropagationMargin_FailsBeforeSending()
+    [Theory]
+    [InlineData(100)]
+    [InlineData(100.5)] // the header carries whole milliseconds: this one would say 0
+    public async Task AttemptTimeout_NotAWholeMillisecondLongerThanThePropagationMargin_FailsBeforeSending(double milliseconds)
     {
         using var h = Create(o => o.DeadlinePropagation.Enabled = true);
-        using var request = Get(r => r.SetResilienceAttemptTimeout(TimeSpan.FromMilliseconds(100)));
+        using var request = Get(r => r.SetResilienceAttemptTimeout(TimeSpan.FromMilliseconds(milliseconds)));
 
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => h.CreateClient().SendAsync(request));
 
-        Assert.Contains("an attempt timeout of '00:00:00.1000000', not longer than its DeadlinePropagation.SafetyMargin ('00:00:00.1000000')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not at least 1 ms longer than its DeadlinePropagation.SafetyMargin ('00:00:00.1000000')", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Nothing was sent", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, h.Stub.CallCount);
     }

@@ -234,9 +234,9 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
             }
 
             CheckRange(propagation.SafetyMargin, "DeadlinePropagation.SafetyMargin", Fail);
-            if (propagation.Enabled && !TimeMath.IsInfinite(options.AttemptTimeout) && propagation.SafetyMargin >= options.AttemptTimeout)
+            if (propagation.Enabled && !TimeMath.IsInfinite(options.AttemptTimeout) && !DeadlinePropagationOptions.LeavesTime(options.AttemptTimeout, propagation.SafetyMargin))
             {
-                Fail("DeadlinePropagation.SafetyMargin", $"must be less than AttemptTimeout ('{options.AttemptTimeout}') when propagation is on", propagation.SafetyMargin);
+                Fail("DeadlinePropagation.SafetyMargin", $"must be at least 1 ms less than AttemptTimeout ('{options.AttemptTimeout}') when propagation is on", propagation.SafetyMargin);
             }
         }
 

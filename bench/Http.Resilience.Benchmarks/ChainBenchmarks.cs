@@ -6,8 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Http.Resilience.Benchmarks;
 
 /// <summary>
-/// The cases side by side in one run, by category: happy GET, 503 then 200, open circuit, full bulkhead and POST, each
-/// with the bare client, our chain and both peers; then a happy GET with hedging on, traced, and with per-request settings.
+/// The cases side by side in one run, by category: the floor (one exception through a bare client); a happy GET, a 503
+/// then 200 and a POST, each with the bare client, our chain and both peers; an open-circuit and a full-bulkhead
+/// rejection with our chain and both peers; a happy GET with hedging on (bare, ours, Microsoft's hedging handler); and
+/// a happy GET traced and with per-request settings (bare and ours).
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]

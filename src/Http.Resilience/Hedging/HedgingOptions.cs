@@ -16,10 +16,11 @@ namespace Http.Resilience;
 /// </para>
 /// <para>
 /// Every copy is an attempt of its own, bounded by <see cref="HttpResilienceOptions.AttemptTimeout"/> (or the request's
-/// own) and the budget left. The circuit breaker counts the hedged attempt once, and the bulkhead holds one permit for it. Each copy after the
-/// first withdraws one retry from the retry budget (<see cref="RetryOptions.Budget"/>): when the budget is empty no copy
-/// is sent, so hedges and retries together stay within it. No copy is sent once the budget of the request is nearly
-/// spent, the circuit has opened, or the dependency is pushing back with 429s (see <see cref="PushbackOptions.KeepWithinQuota"/>).
+/// own) and the budget left. The circuit breaker counts the hedged attempt once, and the bulkhead holds one permit for
+/// it. Each copy after the first withdraws one retry from the retry budget (<see cref="RetryOptions.Budget"/>): when the
+/// budget is empty no copy is sent, so hedges and retries together stay within it. No copy is sent once the budget of
+/// the request is nearly spent, the circuit has opened, or the dependency is pushing back with 429s (see
+/// <see cref="PushbackOptions.KeepWithinQuota"/>).
 /// </para>
 /// </remarks>
 public sealed class HedgingOptions

@@ -53,9 +53,9 @@ public static class HttpRequestMessageResilienceExtensions
     /// <param name="timeout">The timeout: positive and at most 1 day, or <see cref="Timeout.InfiniteTimeSpan"/> (then only the budget bounds an attempt).</param>
     /// <remarks>
     /// As with the client's option, each attempt is bounded by the smaller of this timeout and the budget left. When the
-    /// client propagates deadlines, a timeout not longer than its <see cref="DeadlinePropagationOptions.SafetyMargin"/>
-    /// would leave the dependency no time at all: such a request fails with <see cref="ArgumentException"/> when it is
-    /// sent, and nothing is sent.
+    /// client propagates deadlines, a timeout not at least a millisecond longer than its
+    /// <see cref="DeadlinePropagationOptions.SafetyMargin"/> would leave the dependency no time at all: such a request
+    /// fails with <see cref="ArgumentException"/> when it is sent, and nothing is sent.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">

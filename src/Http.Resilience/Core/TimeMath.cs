@@ -7,6 +7,12 @@ internal static class TimeMath
 {
     public static bool IsInfinite(TimeSpan value) => value == Timeout.InfiniteTimeSpan;
 
+    /// <summary>Whether <paramref name="value"/> is a valid budget or timeout: positive and at most 1 day, or infinite.</summary>
+    public static bool IsBudget(TimeSpan value) => IsInfinite(value) || (value > TimeSpan.Zero && value <= HttpResilienceDefaults.MaxDuration);
+
+    /// <summary>Whether <paramref name="value"/> is longer than <paramref name="than"/>, infinite being the longest.</summary>
+    public static bool IsLonger(TimeSpan value, TimeSpan than) => !IsInfinite(than) && (IsInfinite(value) || value > than);
+
     public static TimeSpan Min(TimeSpan a, TimeSpan b)
     {
         if (IsInfinite(a))

@@ -40,7 +40,7 @@ public static class HttpRequestMessageResilienceExtensions
         ArgumentNullException.ThrowIfNull(request);
         CheckDuration(deadline, nameof(deadline), "deadline");
         var overrides = RequestOverrides.GetOrAdd(request);
-        if (overrides.AttemptTimeout is { } timeout && IsLonger(timeout, deadline))
+        if (overrides.AttemptTimeout is { } timeout && TimeMath.IsLonger(timeout, deadline))
         {
             throw new ArgumentOutOfRangeException(nameof(deadline), deadline, Invariant($"The request's deadline must not be shorter than the attempt timeout it set ('{timeout}')."));
         }
@@ -67,7 +67,7 @@ public static class HttpRequestMessageResilienceExtensions
         ArgumentNullException.ThrowIfNull(request);
         CheckDuration(timeout, nameof(timeout), "attempt timeout");
         var overrides = RequestOverrides.GetOrAdd(request);
-        if (overrides.Deadline is { } deadline && IsLonger(timeout, deadline))
+        if (overrides.Deadline is { } deadline && TimeMath.IsLonger(timeout, deadline))
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, Invariant($"The request's attempt timeout must not be longer than the deadline it set ('{deadline}')."));
         }
@@ -146,14 +146,11 @@ public static class HttpRequestMessageResilienceExtensions
 
     private static void CheckDuration(TimeSpan value, string paramName, string what)
     {
-        if (!TimeMath.IsInfinite(value) && (value <= TimeSpan.Zero || value > HttpResilienceDefaults.MaxDuration))
+        if (!TimeMath.IsBudget(value))
         {
             throw new ArgumentOutOfRangeException(paramName, value, $"The request's {what} must be positive and at most 1 day, or Timeout.InfiniteTimeSpan.");
         }
     }
-
-    private static bool IsLonger(TimeSpan value, TimeSpan than)
-        => !TimeMath.IsInfinite(than) && (TimeMath.IsInfinite(value) || value > than);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -53,7 +53,7 @@ internal sealed class RequestOverrides
     /// <exception cref="ArgumentException">A setting the client cannot give this request. Nothing has been sent.</exception>
     public void CheckFor(string clientName, HttpResilienceOptions options)
     {
-        if (Deadline is { } deadline && !TimeMath.IsInfinite(options.MaxRequestDeadline) && (TimeMath.IsInfinite(deadline) || deadline > options.MaxRequestDeadline))
+        if (Deadline is { } deadline && TimeMath.IsLonger(deadline, options.MaxRequestDeadline))
         {
             // HttpClient.Timeout was set from MaxRequestDeadline: past it, the HttpClient would cancel the request as a plain
             // TaskCanceledException.

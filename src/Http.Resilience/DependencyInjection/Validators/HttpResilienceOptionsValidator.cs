@@ -36,13 +36,10 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
         }
 
         CheckBudget(options.MaxRequestDeadline, nameof(HttpResilienceOptions.MaxRequestDeadline), Fail);
-        if (!TimeMath.IsInfinite(options.Deadline) && !TimeMath.IsInfinite(options.MaxRequestDeadline) && options.MaxRequestDeadline < options.Deadline)
+        if (TimeMath.IsLonger(options.Deadline, options.MaxRequestDeadline))
         {
-            Fail(nameof(HttpResilienceOptions.MaxRequestDeadline), $"must not be less than Deadline ('{options.Deadline}')", options.MaxRequestDeadline);
-        }
-        else if (TimeMath.IsInfinite(options.Deadline) && !TimeMath.IsInfinite(options.MaxRequestDeadline))
-        {
-            Fail(nameof(HttpResilienceOptions.MaxRequestDeadline), "must be Timeout.InfiniteTimeSpan when Deadline is", options.MaxRequestDeadline);
+            var rule = TimeMath.IsInfinite(options.Deadline) ? "must be Timeout.InfiniteTimeSpan when Deadline is" : $"must not be less than Deadline ('{options.Deadline}')";
+            Fail(nameof(HttpResilienceOptions.MaxRequestDeadline), rule, options.MaxRequestDeadline);
         }
 
         if (options.Retry is not { } retry)
@@ -336,17 +333,17 @@ internal sealed class HttpResilienceOptionsValidator : IValidateOptions<HttpResi
     /// <summary>Positive and at most 1 day, or infinite.</summary>
     private static void CheckBudget(TimeSpan value, string field, Action<string, string, object?> fail)
     {
-        if (!TimeMath.IsInfinite(value))
+        if (!TimeMath.IsBudget(value))
         {
-            CheckPositive(value, field, fail, orInfinite: true);
+            fail(field, "must be positive and at most 1 day, or Timeout.InfiniteTimeSpan", value);
         }
     }
 
-    private static void CheckPositive(TimeSpan value, string field, Action<string, string, object?> fail, bool orInfinite = false)
+    private static void CheckPositive(TimeSpan value, string field, Action<string, string, object?> fail)
     {
         if (value <= TimeSpan.Zero || value > HttpResilienceDefaults.MaxDuration)
         {
-            fail(field, orInfinite ? "must be positive and at most 1 day, or Timeout.InfiniteTimeSpan" : "must be positive and at most 1 day", value);
+            fail(field, "must be positive and at most 1 day", value);
         }
     }
 
